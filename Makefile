@@ -1,0 +1,63 @@
+# swift-tracefs: the commands a contributor and CI use. `make test` is the whole test run.
+SHELL := /bin/bash
+TRACING := /sys/kernel/tracing
+APT_PACKAGES := libtracefs-dev libtraceevent-dev pkg-config qemu-system-x86 busybox-static cpio
+SWIFT_FLAGS ?=
+
+.PHONY: deps build test test-host test-guest demo bench docs clean mount-tracefs
+
+## Installs the Debian packages the package, its tests and the guest harness need, when missing.
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: deps
+	swift build $(SWIFT_FLAGS)
+
+mount-tracefs:
+	@mountpoint -q $(TRACING) || mount -t tracefs nodev $(TRACING)
+
+## Host suites, then the guest suites on a stock Debian kernel; prints how many tests ran in each.
+test: deps mount-tracefs
+	@$(MAKE) --no-print-directory test-host
+	@$(MAKE) --no-print-directory test-guest
+
+## The suites on this machine's kernel; fails when dynamic_events or instances differ afterwards.
+test-host: deps mount-tracefs
+	@before=$$(cat $(TRACING)/dynamic_events; ls $(TRACING)/instances); \
+	set -o pipefail; swift test $(SWIFT_FLAGS) 2>&1 | tee .build/test-host.log; status=$$?; \
+	after=$$(cat $(TRACING)/dynamic_events; ls $(TRACING)/instances); \
+	if [ "$$before" != "$$after" ]; then \
+	  echo "make test-host: the tests left dynamic events or instances behind:"; \
+	  diff <(echo "$$before") <(echo "$$after"); status=1; \
+	fi; \
+	echo "make test-host: $$(grep -a -o 'Test run with [0-9]* tests\? in [0-9]* suites\? [a-z]*' .build/test-host.log | tail -1)"; \
+	exit $$status
+
+## The kernel-dependent suites inside a QEMU guest (TCG) running Debian's stock kernel.
+test-guest: deps
+	swift build --build-tests $(SWIFT_FLAGS)
+	scripts/guest-test
+
+## The exec-open example: on this kernel when it has kprobe events, otherwise in the guest.
+demo: deps mount-tracefs
+	swift build --product exec-open
+	@if [ -e $(TRACING)/kprobe_events ]; then \
+	  $$(swift build --show-bin-path)/exec-open /bin/cat /etc/hostname; \
+	else \
+	  echo "make demo: this kernel has no kprobe events (CONFIG_KPROBE_EVENTS); running exec-open in a QEMU guest with Debian's stock kernel"; \
+	  scripts/guest-run -- $$(swift build --show-bin-path)/exec-open /bin/cat /etc/hostname; \
+	fi
+
+bench: deps mount-tracefs
+	cd Benchmarks && swift package --allow-writing-to-directory .benchmarkBaselines benchmark
+
+docs:
+	swift package --disable-sandbox generate-documentation --target TraceFS
+
+clean:
+	swift package clean
+	rm -rf .cache

@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "swift-tracefs",
+    products: [
+        .library(name: "TraceFS", targets: ["TraceFS"]),
+        .executable(name: "exec-open", targets: ["exec-open"]),
+        .executable(name: "tracefs-reap", targets: ["tracefs-reap"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // The distribution's libtracefs and libtraceevent, imported as they are.
+        .systemLibrary(
+            name: "CTraceFS",
+            pkgConfig: "libtracefs",
+            providers: [.apt(["libtracefs-dev", "libtraceevent-dev"])]
+        ),
+        // The Swift overlay.
+        .target(
+            name: "TraceFS",
+            dependencies: ["CTraceFS"]
+        ),
+        .executableTarget(
+            name: "exec-open",
+            dependencies: [
+                "TraceFS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "tracefs-reap",
+            dependencies: [
+                "TraceFS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "TraceFSTests",
+            dependencies: ["TraceFS", "CTraceFS"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

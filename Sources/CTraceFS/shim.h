@@ -1,0 +1,18 @@
+#ifndef CTRACEFS_SHIM_H
+#define CTRACEFS_SHIM_H
+
+#include <tracefs.h>
+#include <event-parse.h>
+#include <kbuffer.h>
+
+/// Swift cannot call the variadic tracefs_printf: write one preformatted string through "%s".
+static inline int ctracefs_print(struct tracefs_instance *instance, const char *text) {
+    return tracefs_printf(instance, "%s", text);
+}
+
+/// TRACEFS_DYNEVENT_ALL is a macro whose type Swift would guess; give it the C API's type.
+static inline unsigned int ctracefs_dynevent_all(void) {
+    return TRACEFS_DYNEVENT_ALL;
+}
+
+#endif

@@ -1,0 +1,159 @@
+import CTraceFS
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+extension DynamicEvent {
+    /// Describes a kprobe; ``create()`` defines it in the kernel.
+    ///
+    /// - Parameters:
+    ///   - system: The group, `kprobes` when `nil`.
+    ///   - event: The event name. When `nil`, ``EventName/sanitized(_:)`` of `address`
+    ///     (libtracefs would use the address as it is, which the kernel rejects for symbols such
+    ///     as `foo.isra.0`).
+    ///   - address: `[module:]symbol[+offset]` or a hexadecimal address.
+    ///   - format: Fetch arguments, such as `file=+0($arg2):ustring`.
+    /// - Throws: ``TraceFSError`` with `invalidArgument` for a malformed argument; nothing is
+    ///   written to the kernel.
+    ///
+    /// The corresponding C function is `tracefs_kprobe_alloc`.
+    public static func kprobe(
+        system: String? = nil, event: String? = nil, address: String, format: String? = nil
+    ) throws(TraceFSError) -> DynamicEvent {
+        let event = try checkedKernelProbe(.kprobe, system: system, event: event, address: address, format: format)
+        return try allocated("tracefs_kprobe_alloc", operation: "describe kprobe on \(ProbeInput.display(address))") {
+            tracefs_kprobe_alloc(system, event, address, format)
+        }
+    }
+
+    /// Describes a kretprobe, which fires when the probed function returns.
+    ///
+    /// - Parameters:
+    ///   - system: The group, `kprobes` when `nil`.
+    ///   - event: The event name; from `address` when `nil`, as for ``kprobe(system:event:address:format:)``.
+    ///   - address: The function: `[module:]symbol[+offset]` or a hexadecimal address.
+    ///   - format: Fetch arguments, such as `ret=$retval`.
+    ///   - maxActive: How many concurrent calls the kernel tracks (0: its default; at most 4096).
+    /// - Throws: ``TraceFSError`` with `invalidArgument` for a malformed argument.
+    ///
+    /// The corresponding C function is `tracefs_kretprobe_alloc`.
+    public static func kretprobe(
+        system: String? = nil, event: String? = nil, address: String, format: String? = nil, maxActive: UInt32 = 0
+    ) throws(TraceFSError) -> DynamicEvent {
+        let event = try checkedKernelProbe(.kretprobe, system: system, event: event, address: address, format: format)
+        guard maxActive <= 4096 else {
+            throw ProbeInput(operation: "describe kretprobe on \(ProbeInput.display(address))")
+                .invalid("maxActive \(maxActive) is more than the kernel's limit of 4096 (KRETPROBE_MAXACTIVE_MAX)")
+        }
+        return try allocated("tracefs_kretprobe_alloc", operation: "describe kretprobe on \(ProbeInput.display(address))") {
+            tracefs_kretprobe_alloc(system, event, address, format, maxActive)
+        }
+    }
+
+    /// Describes a uprobe on an instruction of an executable or shared library.
+    ///
+    /// - Parameters:
+    ///   - system: The group, `uprobes` when `nil`.
+    ///   - event: The event name.
+    ///   - file: The executable or library; it must exist and `offset` must lie inside it.
+    ///   - offset: The file offset of the probed instruction.
+    ///   - fetchArgs: Fetch arguments, such as `size=%di:u64`.
+    /// - Throws: ``TraceFSError``: `notFound` when `file` does not exist, `invalidArgument` for a
+    ///   malformed argument or an offset past the end of the file.
+    ///
+    /// The corresponding C function is `tracefs_uprobe_alloc`.
+    public static func uprobe(
+        system: String? = nil, event: String, file: String, offset: UInt64, fetchArgs: String? = nil
+    ) throws(TraceFSError) -> DynamicEvent {
+        try userProbe(.uprobe, system: system, event: event, file: file, offset: offset, fetchArgs: fetchArgs)
+    }
+
+    /// Describes a uretprobe, which fires when the function at `offset` returns.
+    ///
+    /// The parameters and errors are those of ``uprobe(system:event:file:offset:fetchArgs:)``.
+    ///
+    /// The corresponding C function is `tracefs_uretprobe_alloc`.
+    public static func uretprobe(
+        system: String? = nil, event: String, file: String, offset: UInt64, fetchArgs: String? = nil
+    ) throws(TraceFSError) -> DynamicEvent {
+        try userProbe(.uretprobe, system: system, event: event, file: file, offset: offset, fetchArgs: fetchArgs)
+    }
+
+    /// Describes an event probe: a new event that fires with another event and reads its fields.
+    ///
+    /// - Parameters:
+    ///   - system: The group, `eprobes` when `nil`.
+    ///   - event: The event name.
+    ///   - targetSystem: The system of the event to attach to, such as `syscalls`.
+    ///   - targetEvent: The event to attach to, such as `sys_enter_openat`.
+    ///   - fetchArgs: Fetch arguments over the target's fields, such as `file=+0($filename):ustring`.
+    /// - Throws: ``TraceFSError`` with `invalidArgument` for a malformed argument.
+    ///
+    /// The corresponding C function is `tracefs_eprobe_alloc`.
+    public static func eprobe(
+        system: String? = nil, event: String, targetSystem: String, targetEvent: String, fetchArgs: String? = nil
+    ) throws(TraceFSError) -> DynamicEvent {
+        let operation = "describe eprobe \(ProbeInput.display(event)) on \(ProbeInput.display(targetSystem)).\(ProbeInput.display(targetEvent))"
+        let input = ProbeInput(operation: operation)
+        if let system { try input.name(system, as: "group") }
+        try input.name(event, as: "event")
+        try input.name(targetSystem, as: "target system")
+        try input.name(targetEvent, as: "target event")
+        try input.format(fetchArgs, as: "fetch arguments")
+        try input.commandLength(system, event, targetSystem, targetEvent, fetchArgs)
+        return try allocated("tracefs_eprobe_alloc", operation: operation) {
+            tracefs_eprobe_alloc(system, event, targetSystem, targetEvent, fetchArgs)
+        }
+    }
+
+    // MARK: - Shared checks
+
+    /// Checks a kprobe's or kretprobe's arguments and returns the event name to use.
+    static func checkedKernelProbe(
+        _ kind: Kind, system: String?, event: String?, address: String, format: String?
+    ) throws(TraceFSError) -> String {
+        let input = ProbeInput(operation: "describe \(kind) on \(ProbeInput.display(address))")
+        try input.kernelAddress(address)
+        if let system { try input.name(system, as: "group") }
+        let event = event ?? EventName.sanitized(address)
+        try input.name(event, as: "event")
+        try input.format(format, as: "format")
+        try input.commandLength(system, event, address, format)
+        return event
+    }
+
+    private static func userProbe(
+        _ kind: Kind, system: String?, event: String, file: String, offset: UInt64, fetchArgs: String?
+    ) throws(TraceFSError) -> DynamicEvent {
+        let operation = "describe \(kind) \(ProbeInput.display(event)) on \(ProbeInput.display(file)):0x\(String(offset, radix: 16))"
+        let input = ProbeInput(operation: operation)
+        if let system { try input.name(system, as: "group") }
+        try input.name(event, as: "event")
+        try input.format(fetchArgs, as: "fetch arguments")
+        try input.userBinary(file, offset: offset)
+        try input.commandLength(system, event, file + ":0x0000000000000000", fetchArgs)
+        let function = kind == .uprobe ? "tracefs_uprobe_alloc" : "tracefs_uretprobe_alloc"
+        return try allocated(function, operation: operation) {
+            kind == .uprobe
+                ? tracefs_uprobe_alloc(system, event, file, offset, fetchArgs)
+                : tracefs_uretprobe_alloc(system, event, file, offset, fetchArgs)
+        }
+    }
+
+    /// Wraps what a libtracefs allocator returned, or throws its failure.
+    static func allocated(
+        _ function: String, operation: String, _ allocate: () -> OpaquePointer?
+    ) throws(TraceFSError) -> DynamicEvent {
+        guard let pointer = withClearedErrno(allocate) else {
+            let error = currentErrno()
+            throw TraceFSError(
+                error == ENOMEM || error == 0 ? .outOfMemory : TraceFSError.Code.from(errno: error),
+                operation: operation, reason: "libtracefs could not allocate the event descriptor",
+                function: function, errno: reportableErrno(error))
+        }
+        return try DynamicEvent(taking: pointer, operation: operation)
+    }
+}

@@ -1,0 +1,69 @@
+import CTraceFS
+
+extension DynamicEvent {
+    /// Defines a kprobe in one call, without keeping a descriptor.
+    ///
+    /// The arguments are those of ``kprobe(system:event:address:format:)`` and are checked the same
+    /// way before anything is written.
+    ///
+    /// - Throws: ``TraceFSError``, as ``create()`` does.
+    ///
+    /// The corresponding C function is `tracefs_kprobe_raw`. It keeps static state and is not
+    /// thread-safe; this overlay serializes every call to it.
+    public static func createKprobe(
+        system: String? = nil, event: String? = nil, address: String, format: String? = nil
+    ) throws(TraceFSError) {
+        let event = try checkedKernelProbe(.kprobe, system: system, event: event, address: address, format: format)
+        try KernelWrite(operation: "create kprobe \(system ?? "kprobes")/\(event) on \(address)", kind: .kprobe,
+                        subject: "\(system ?? "kprobes")/\(event)")
+            .perform("tracefs_kprobe_raw") { tracefs_kprobe_raw(system, event, address, format) }
+    }
+
+    /// Defines a kretprobe in one call, without keeping a descriptor.
+    ///
+    /// The arguments are those of ``kretprobe(system:event:address:format:maxActive:)`` without
+    /// `maxActive`.
+    ///
+    /// - Throws: ``TraceFSError``, as ``create()`` does.
+    ///
+    /// The corresponding C function is `tracefs_kretprobe_raw`, serialized like `tracefs_kprobe_raw`.
+    public static func createKretprobe(
+        system: String? = nil, event: String? = nil, address: String, format: String? = nil
+    ) throws(TraceFSError) {
+        let event = try checkedKernelProbe(.kretprobe, system: system, event: event, address: address, format: format)
+        try KernelWrite(operation: "create kretprobe \(system ?? "kprobes")/\(event) on \(address)", kind: .kretprobe,
+                        subject: "\(system ?? "kprobes")/\(event)")
+            .perform("tracefs_kretprobe_raw") { tracefs_kretprobe_raw(system, event, address, format) }
+    }
+
+    /// Removes kprobes and kretprobes by name, as the libtracefs man page's `tracefs_kprobe_destroy`
+    /// does (libtracefs 1.6.4 no longer has that function).
+    ///
+    /// Every argument that is not `nil` must match: `system` (default `kprobes`), `event` (default:
+    /// every event of the group), and the probe's `address` and `format` as the kernel lists them.
+    /// Removing nothing is not an error.
+    ///
+    /// - Parameter force: Disable enabled events first instead of failing with `busy`.
+    /// - Returns: How many events were removed.
+    /// - Throws: ``TraceFSError`` for the first event that could not be removed.
+    ///
+    /// Built on `tracefs_dynevent_get_all` and `tracefs_dynevent_destroy`.
+    @discardableResult
+    public static func destroyKprobe(
+        system: String? = nil, event: String? = nil, address: String? = nil, format: String? = nil, force: Bool = false
+    ) throws(TraceFSError) -> Int {
+        let system = system ?? "kprobes"
+        let input = ProbeInput(operation: "destroy kprobes \(ProbeInput.display(system))/\(event.map(ProbeInput.display) ?? "*")")
+        if let event { try input.name(event, as: "event") }
+        let matching = try all([.kprobe, .kretprobe], system: system).filter { probe in
+            (event == nil || probe.event == event) && (address == nil || probe.address == address)
+                && (format == nil || probe.format == format)
+        }
+        var failure: TraceFSError?
+        for probe in matching {
+            do { try probe.destroy(force: force) } catch { failure = failure ?? error }
+        }
+        if let failure { throw failure }
+        return matching.count
+    }
+}

@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Checks every argument of a dynamic event before anything is written to the kernel.
+///
+/// libtracefs writes system, event, address and format as one line into a kernel control file, so
+/// a newline in any of them would define or delete other events. Each check throws
+/// ``TraceFSError`` with ``TraceFSError/Code-swift.struct/invalidArgument`` (or `notFound` for a
+/// missing file) and a message that says which argument is wrong and how to fix it.
+struct ProbeInput {
+    /// The kernel reads one control-file write of at most 4096 bytes (WRITE_BUFSIZE).
+    static let maximumCommandLength = 4095
+
+    let operation: String
+
+    func name(_ value: String, as role: String) throws(TraceFSError) {
+        if let problem = EventName.problem(with: value) {
+            throw invalid("\(role) name \(Self.display(value)) is not valid: \(problem); "
+                + "EventName.sanitized(_:) gives '\(EventName.sanitized(value))'")
+        }
+    }
+
+    /// A kprobe place: `[module:]symbol[+offset][%return]` or a hexadecimal address.
+    func kernelAddress(_ value: String) throws(TraceFSError) {
+        try printable(value, as: "address", allowSpaces: false)
+        guard !value.isEmpty else {
+            throw invalid("the address is empty: give a kernel symbol such as 'do_sys_openat2', "
+                + "'symbol+offset' or a hexadecimal address")
+        }
+        let allowed = value.unicodeScalars.allSatisfy { scalar in
+            scalar.properties.isASCIIHexDigit || ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar)
+                || "_.:+%x".unicodeScalars.contains(scalar)
+        }
+        guard allowed else {
+            throw invalid("address \(Self.display(value)) is not a kernel symbol, "
+                + "'[module:]symbol[+offset]' or a hexadecimal address")
+        }
+    }
+
+    /// The fetch arguments or format of a probe: printable ASCII on one line.
+    func format(_ value: String?, as role: String) throws(TraceFSError) {
+        guard let value else { return }
+        try printable(value, as: role, allowSpaces: true)
+    }
+
+    /// A uprobe's binary: an existing regular file whose path has no spaces, and an offset
+    /// inside it.
+    func userBinary(_ path: String, offset: UInt64) throws(TraceFSError) {
+        try printable(path, as: "file path", allowSpaces: false)
+        guard !path.isEmpty else { throw invalid("the file path is empty: give the binary or library to probe") }
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            let error = currentErrno()
+            throw TraceFSError(
+                error == ENOENT || error == ENOTDIR ? .notFound : TraceFSError.Code.from(errno: error),
+                operation: operation,
+                reason: "cannot probe \(Self.display(path)): \(TraceFSError.errnoText(error).lowercased()); "
+                    + "give the path of an existing executable or shared library",
+                function: "stat", errno: error)
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw invalid("\(Self.display(path)) is not a regular file: uprobes go on executables and libraries")
+        }
+        guard offset < UInt64(info.st_size) else {
+            throw invalid("offset 0x\(String(offset, radix: 16)) is past the end of \(Self.display(path)) "
+                + "(\(info.st_size) bytes): give a file offset of an instruction inside it")
+        }
+    }
+
+    func commandLength(_ parts: String?...) throws(TraceFSError) {
+        let length = parts.reduce(0) { $0 + ($1?.utf8.count ?? 0) + 1 } + 8
+        guard length <= Self.maximumCommandLength else {
+            throw invalid("the probe definition is \(length) bytes long; the kernel reads at most "
+                + "\(Self.maximumCommandLength) bytes in one definition: use fewer or shorter arguments")
+        }
+    }
+
+    private func printable(_ value: String, as role: String, allowSpaces: Bool) throws(TraceFSError) {
+        for scalar in value.unicodeScalars {
+            let isControl = scalar.value < 0x20 || scalar.value == 0x7F
+            if isControl || (!allowSpaces && scalar == " ") {
+                throw invalid("the \(role) \(Self.display(value)) contains \(EventName.quoted(scalar)); "
+                    + "the kernel reads definitions line by line and splits them at spaces, so it must be "
+                    + (allowSpaces ? "one line of printable ASCII" : "one word of printable ASCII"))
+            }
+            if !scalar.isASCII {
+                throw invalid("the \(role) \(Self.display(value)) contains the non-ASCII character "
+                    + "'\(scalar)'; the kernel's probe syntax is ASCII")
+            }
+        }
+    }
+
+    func invalid(_ reason: String) -> TraceFSError {
+        TraceFSError(.invalidArgument, operation: operation, reason: reason)
+    }
+
+    /// A value as it may safely appear in a message: quoted, with control characters escaped.
+    static func display(_ value: String) -> String {
+        var text = ""
+        for scalar in value.unicodeScalars.prefix(80) {
+            switch scalar {
+            case "\n": text += "\\n"
+            case "\r": text += "\\r"
+            case "\t": text += "\\t"
+            case "'": text += "\\'"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    text += "\\u{\(String(scalar.value, radix: 16))}"
+                } else {
+                    text.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        if value.unicodeScalars.count > 80 { text += "..." }
+        return "'\(text)'"
+    }
+}
