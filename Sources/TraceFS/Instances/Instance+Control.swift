@@ -90,9 +90,10 @@ extension Instance {
         }
     }
 
-    /// The ring buffer's size per CPU, in KiB.
+    /// The ring buffer's size in KiB, as the kernel allocated it (it rounds a requested size up
+    /// to whole pages with their headers).
     ///
-    /// - Parameter cpu: One CPU's buffer, or `nil` for the size every CPU has.
+    /// - Parameter cpu: One CPU's buffer, or `nil` for all CPUs' buffers together.
     ///
     /// The corresponding C function is `tracefs_instance_get_buffer_size`.
     public func bufferSize(cpu: Int? = nil) throws(TraceFSError) -> Int {

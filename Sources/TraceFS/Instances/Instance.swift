@@ -27,6 +27,8 @@ public final class Instance: CustomStringConvertible {
     public let name: String?
     /// Guards the lazily opened `trace_marker` descriptor that `tracefs_printf` keeps.
     private let markerLock = Mutex(())
+    /// The record readers following this instance, for ``stopFollowing()``.
+    let followers = Mutex<[RecordReader]>([])
 
     private init(pointer: OpaquePointer?, name: String?) {
         self.pointer = pointer
@@ -155,6 +157,8 @@ public final class Instance: CustomStringConvertible {
         guard let pointer else {
             throw TraceFSError(.invalidArgument, operation: operation, reason: "the top-level instance cannot be removed")
         }
+        // The kernel refuses to remove an instance whose files are open: close our marker first.
+        markerLock.withLock { _ in tracefs_print_close(pointer) }
         guard withClearedErrno({ tracefs_instance_destroy(pointer) }) == 0 else {
             let error = currentErrno()
             if error == ENOENT { return }
@@ -232,6 +236,6 @@ public final class Instance: CustomStringConvertible {
 }
 
 // Sendable: `pointer` and `name` never change. libtracefs guards the descriptor's iteration state
-// with its own mutex, the one lazily opened marker descriptor is guarded by `markerLock`, and the
-// other calls only read the descriptor's immutable paths.
+// with its own mutex, the one lazily opened marker descriptor is guarded by `markerLock`, the list
+// of followers by its Mutex, and the other calls only read the descriptor's immutable paths.
 extension Instance: @unchecked Sendable {}

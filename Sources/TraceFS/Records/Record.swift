@@ -1,0 +1,51 @@
+import CTraceFS
+
+/// One event record from a ring buffer, as a view into the buffer that libtracefs is reading.
+///
+/// A `Record` exists only inside a reading callback (see
+/// ``Instance/readRecords(using:_:)``): it is `~Copyable` and handed out `borrowing`, so it cannot be
+/// stored or escape the callback while its memory is being reused. Keep what you need by reading
+/// fields, decoding, or ``copy()``.
+public struct Record: ~Copyable, RecordFields {
+    /// The event this record is an instance of.
+    public let format: EventFormat
+    /// The CPU whose buffer held the record.
+    public let cpu: Int
+    /// The record's time stamp, in the instance's trace clock (nanoseconds for `local`).
+    public let timestamp: UInt64
+    /// How many events the kernel dropped before this one in this CPU's buffer (buffer full).
+    public let lostEventsBefore: Int64
+    let data: UnsafeRawBufferPointer
+    unowned(unsafe) let catalog: EventCatalog
+
+    init(format: EventFormat, record: UnsafeMutablePointer<tep_record>, cpu: Int32, catalog: EventCatalog) {
+        self.format = format
+        self.cpu = Int(cpu)
+        timestamp = record.pointee.ts
+        lostEventsBefore = record.pointee.missed_events
+        data = UnsafeRawBufferPointer(start: record.pointee.data, count: Int(max(0, record.pointee.size)))
+        self.catalog = catalog
+    }
+
+    /// The kernel pid (a thread id; `gettid()`) of the task that was running when the event fired
+    /// (`common_pid`).
+    public var pid: Int32 {
+        guard let field = format.field(named: "common_pid") else { return -1 }
+        return FieldReader.signed(field, in: data).map { Int32(truncatingIfNeeded: $0) } ?? -1
+    }
+
+    /// That process's command name, from the kernel's saved command lines (`saved_cmdlines`).
+    public var command: String? {
+        catalog.command(forPID: pid)
+    }
+
+    public func withUnsafeData<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try body(data)
+    }
+
+    /// An owned copy that outlives the callback.
+    public func copy() -> TraceRecord {
+        TraceRecord(format: format, cpu: cpu, timestamp: timestamp, pid: pid, catalog: catalog,
+                    bytes: RecordBytes(copying: data), range: 0..<data.count)
+    }
+}

@@ -1,0 +1,73 @@
+/// Field access shared by ``Record`` (a view valid inside a reading callback) and
+/// ``TraceRecord`` (an owned copy).
+public protocol RecordFields: ~Copyable {
+    /// The event this record is an instance of.
+    var format: EventFormat { get }
+    /// Calls `body` with the record's raw data: the bytes the event's fields describe.
+    func withUnsafeData<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result
+}
+
+extension RecordFields where Self: ~Copyable {
+    /// The value of the integer field `name` as signed, or `nil` when there is no such integer field.
+    public func signed(_ name: String) -> Int64? {
+        guard let field = format.field(named: name) else { return nil }
+        return withUnsafeData { data in
+            switch field.kind {
+            case .signedInteger: FieldReader.signed(field, in: data)
+            case .unsignedInteger: FieldReader.unsigned(field, in: data).map { Int64(bitPattern: $0) }
+            default: nil
+            }
+        }
+    }
+
+    /// The value of the integer field `name` as unsigned, or `nil` when there is no such integer field.
+    public func unsigned(_ name: String) -> UInt64? {
+        guard let field = format.field(named: name) else { return nil }
+        return withUnsafeData { data in
+            switch field.kind {
+            case .unsignedInteger: FieldReader.unsigned(field, in: data)
+            case .signedInteger: FieldReader.signed(field, in: data).map { UInt64(bitPattern: $0) }
+            default: nil
+            }
+        }
+    }
+
+    /// The string field `name` (fixed `char[N]`, `char[]`, or dynamic `__data_loc char[]`), up to
+    /// its first NUL; `nil` when there is no such string field.
+    public func string(_ name: String) -> String? {
+        guard let field = format.field(named: name) else { return nil }
+        return withUnsafeData { FieldReader.string(field, in: $0) }
+    }
+
+    /// The raw bytes of the field `name`; `nil` when there is no such field.
+    public func bytes(_ name: String) -> [UInt8]? {
+        guard let field = format.field(named: name) else { return nil }
+        return withUnsafeData { data in FieldReader.span(field, in: data).map { Array($0) } }
+    }
+
+    /// The field `name`, read according to its kind.
+    public func value(_ name: String) -> FieldValue? {
+        guard let field = format.field(named: name) else { return nil }
+        return withUnsafeData { FieldReader.value(field, in: $0) }
+    }
+
+    /// The record's fields decoded into `type`, property by property, by field name.
+    ///
+    /// Integer properties (any width, signed or not) read integer fields and must fit; `String`
+    /// reads string fields; `[UInt8]` reads any field's bytes; `Bool` reads an integer field.
+    /// Optional properties are `nil` when the event has no such field.
+    ///
+    /// - Throws: ``TraceFSError`` with `decodingFailed` naming the field that is missing or of
+    ///   the wrong type.
+    public func decode<Value: Decodable>(_ type: Value.Type) throws(TraceFSError) -> Value {
+        let format = self.format
+        let result: Result<Value, TraceFSError> = withUnsafeData { data in
+            do {
+                return .success(try Value(from: RecordDecoder(format: format, data: data)))
+            } catch {
+                return .failure(RecordDecoder.describe(error, decoding: Value.self, format: format))
+            }
+        }
+        return try result.get()
+    }
+}
