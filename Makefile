@@ -27,6 +27,7 @@ test: deps mount-tracefs
 
 ## The suites on this machine's kernel; fails when dynamic_events or instances differ afterwards.
 test-host: deps mount-tracefs
+	@swift build $(SWIFT_FLAGS)
 	@before=$$(cat $(TRACING)/dynamic_events; ls $(TRACING)/instances); \
 	set -o pipefail; swift test $(SWIFT_FLAGS) 2>&1 | tee .build/test-host.log; status=$$?; \
 	after=$$(cat $(TRACING)/dynamic_events; ls $(TRACING)/instances); \
@@ -39,6 +40,7 @@ test-host: deps mount-tracefs
 
 ## The kernel-dependent suites inside a QEMU guest (TCG) running Debian's stock kernel.
 test-guest: deps
+	swift build $(SWIFT_FLAGS)
 	swift build --build-tests $(SWIFT_FLAGS)
 	scripts/guest-test
 
