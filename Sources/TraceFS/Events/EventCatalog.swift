@@ -22,8 +22,17 @@ public final class EventCatalog {
     let handle: OpaquePointer
     /// Formats already looked up, by kernel event id: reading records asks once per event id.
     private let formats = Mutex<[Int32: EventFormat]>([:])
-    /// Guards libtraceevent's pid-to-command table, which reloading rewrites.
-    private let commands = Mutex(())
+    /// The kernel's saved pid-to-command table. It is parsed here rather than loaded into the
+    /// libtraceevent handle: `tracefs_load_cmdlines` adds about 1 KiB to the handle on every call,
+    /// so reloading it while following a buffer would grow without bound.
+    private let commands = Mutex(CommandTable())
+
+    struct CommandTable {
+        var names: [Int32: String] = [:]
+        /// Whether a miss may reread the file: once per reading pass, so that a pid the kernel
+        /// never saved does not cost a file read per record.
+        var mayReload = true
+    }
     let tracingDirectory: String
 
     private init(handle: OpaquePointer, tracingDirectory: String) {
@@ -35,16 +44,14 @@ public final class EventCatalog {
         tep_free(handle)
     }
 
-    /// Loads the formats of every local event, or of the events of `systems`, and the saved
-    /// pid-to-command table.
+    /// Loads the formats of every local event, or of the events of `systems`.
     ///
     /// - Parameter systems: The systems to load, or `nil` for all (slower: a kernel has
     ///   thousands of events).
     /// - Throws: ``TraceFSError``: `notMounted` or `permissionDenied` when tracefs cannot be
     ///   read, `notFound` when none of `systems` exists.
     ///
-    /// The corresponding C functions are `tracefs_local_events`, `tracefs_local_events_system` and
-    /// `tracefs_load_cmdlines`.
+    /// The corresponding C functions are `tracefs_local_events` and `tracefs_local_events_system`.
     public static func local(systems: [String]? = nil) throws(TraceFSError) -> EventCatalog {
         let operation = "load the formats of " + (systems.map { "the \($0.joined(separator: ", ")) events" } ?? "all events")
         let input = ProbeInput(operation: operation)
@@ -69,7 +76,6 @@ public final class EventCatalog {
                                    reason: "there is no event system '\(system)'; create its events first")
             }
         }
-        catalog.reloadCommands()
         return catalog
     }
 
@@ -96,30 +102,38 @@ public final class EventCatalog {
         return format
     }
 
-    /// The command name the kernel saved for `pid`, if any.
-    ///
-    /// The corresponding C function is `tep_data_comm_from_pid`.
+    /// The command name the kernel saved for `pid` (`saved_cmdlines`), if any. The kernel saves
+    /// names of tasks that ran while events were enabled; without one, records still carry pids.
     public func command(forPID pid: Int32) -> String? {
-        commands.withLock { _ in
-            guard let name = tep_data_comm_from_pid(handle, pid) else { return nil }
-            let text = String(cString: name)
-            return text == "<...>" ? nil : text
+        commands.withLock { table in
+            if let name = table.names[pid] { return name }
+            guard table.mayReload else { return nil }
+            table.mayReload = false
+            table.names = Self.savedCommands(in: tracingDirectory)
+            return table.names[pid]
         }
     }
 
-    /// Rereads the kernel's saved command lines; record readers do this before each pass, so that
-    /// tasks that started after the catalog was loaded have names. Without them, records still
-    /// carry pids and ``command(forPID:)`` is `nil`.
-    ///
-    /// The corresponding C function is `tracefs_load_cmdlines`.
-    func reloadCommands() {
-        commands.withLock { _ in _ = tracefs_load_cmdlines(tracingDirectory, handle) }
+    /// Lets the next unknown pid reread the saved command lines; record readers call this before
+    /// each pass, so that tasks that started after the catalog was loaded have names.
+    func allowCommandReload() {
+        commands.withLock { $0.mayReload = true }
+    }
+
+    /// "1234 cat" lines of `saved_cmdlines`.
+    static func savedCommands(in directory: String) -> [Int32: String] {
+        var names: [Int32: String] = [:]
+        for line in (KernelFile.read(directory + "/saved_cmdlines") ?? "").split(separator: "\n") {
+            guard let space = line.firstIndex(of: " "), let pid = Int32(line[..<space]) else { continue }
+            let name = line[line.index(after: space)...]
+            if name != "<...>" { names[pid] = String(name) }
+        }
+        return names
     }
 }
 
-// Sendable: the libtraceevent handle's event formats are only read after loading; its
-// pid-to-command table, which reloading rewrites, is only touched under `commands`; the format
-// cache is behind its own Mutex.
+// Sendable: the libtraceevent handle is only read after loading (event lookup does not modify it);
+// the format cache and the command table are each behind a Mutex.
 extension EventCatalog: @unchecked Sendable {}
 
 /// Calls `body` with a NULL-terminated `const char *const *` of `strings`.

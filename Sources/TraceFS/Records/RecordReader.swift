@@ -39,7 +39,7 @@ final class RecordReader {
             defer { self.body = nil }
             let context = Unmanaged.passUnretained(self).toOpaque()
             repeat {
-                catalog.reloadCommands()
+                catalog.allowCommandReload()
                 let result = instance.withDescriptor { descriptor in
                     withClearedErrno {
                         tracefs_iterate_raw_events(catalog.handle, descriptor, nil, 0, recordCallback, context)

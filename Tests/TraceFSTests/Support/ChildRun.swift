@@ -15,7 +15,7 @@ struct ChildRun {
     }
 
     /// Runs `arguments` with standard output and error into one pipe, and waits.
-    static func run(_ arguments: [String]) -> ChildRun {
+    static func run(_ arguments: [String], environment extra: [String: String] = [:]) -> ChildRun {
         var pipeEnds: [Int32] = [0, 0]
         guard pipe(&pipeEnds) == 0 else { return ChildRun(status: -1, output: "pipe failed") }
         var actions = posix_spawn_file_actions_t()
@@ -26,8 +26,9 @@ struct ChildRun {
         posix_spawn_file_actions_addclose(&actions, pipeEnds[0])
         var pid: pid_t = 0
         let argv = arguments.map { strdup($0) } + [nil]
-        defer { for argument in argv { free(argument) } }
-        let spawned = posix_spawn(&pid, arguments[0], &actions, nil, argv, environ)
+        let environment = environmentList(adding: extra)
+        defer { for pointer in argv + environment { free(pointer) } }
+        let spawned = posix_spawn(&pid, arguments[0], &actions, nil, argv, environment)
         close(pipeEnds[1])
         guard spawned == 0 else {
             close(pipeEnds[0])
@@ -47,4 +48,41 @@ struct ChildRun {
         let exit = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
         return ChildRun(status: exit, output: String(decoding: bytes, as: UTF8.self))
     }
+}
+
+extension ChildRun {
+    /// Starts `arguments` with `extra` added to the environment and its output discarded; returns
+    /// its pid.
+    static func start(_ arguments: [String], environment extra: [String: String]) -> pid_t? {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let environment = environmentList(adding: extra)
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv + environment { free(pointer) } }
+        var pid: pid_t = 0
+        return posix_spawn(&pid, arguments[0], &actions, nil, argv, environment) == 0 ? pid : nil
+    }
+
+    /// Waits for `pid` and returns its raw wait status.
+    static func wait(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return status
+    }
+}
+
+/// This process's environment plus `extra`, as a NULL-terminated list of copies to free.
+func environmentList(adding extra: [String: String]) -> [UnsafeMutablePointer<CChar>?] {
+    var environment: [UnsafeMutablePointer<CChar>?] = []
+    var index = 0
+    while let entry = environ[index] {
+        environment.append(strdup(entry))
+        index += 1
+    }
+    environment += extra.map { strdup("\($0.key)=\($0.value)") }
+    environment.append(nil)
+    return environment
 }

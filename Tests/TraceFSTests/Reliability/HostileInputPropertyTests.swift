@@ -1,0 +1,105 @@
+import Testing
+import TraceFS
+
+/// Thousands of generated dynamic-event definitions: each either gets a typed error with nothing
+/// written, or creates exactly the requested event; `dynamic_events` is otherwise unchanged.
+extension KernelSuite {
+    @Suite(.serialized)
+    struct HostileInputPropertyTests {
+        struct Tally: CustomStringConvertible {
+            var refusedBeforeWriting = 0
+            var refusedByKernel = 0
+            var created = 0
+            var total: Int { refusedBeforeWriting + refusedByKernel + created }
+            var description: String {
+                "\(total) inputs: \(refusedBeforeWriting) refused before writing, \(refusedByKernel) refused by the kernel, \(created) created"
+            }
+        }
+
+        /// Runs one generated definition and checks the kernel's event list around it.
+        static func check(
+            _ label: String, tally: inout Tally, expectedPrefix: String, system: String?, defaultSystem: String,
+            event: String, make: () throws -> DynamicEvent
+        ) {
+            let before = DynamicEventsFile.lines()
+            let probe: DynamicEvent
+            do {
+                probe = try make()
+                try probe.create()
+            } catch let error as TraceFSError {
+                let after = DynamicEventsFile.lines()
+                #expect(after == before, "\(label): \(error) changed dynamic_events")
+                #expect(!error.description.contains("\n"), "\(label): multi-line message")
+                if error.function == nil || error.function == "stat" {
+                    tally.refusedBeforeWriting += 1
+                } else {
+                    tally.refusedByKernel += 1
+                }
+                return
+            } catch {
+                Issue.record("\(label): untyped error \(error)")
+                return
+            }
+            let after = DynamicEventsFile.lines()
+            let added = after.filter { !before.contains($0) }
+            #expect(before.allSatisfy(after.contains), "\(label): an existing event disappeared")
+            #expect(added.count == 1, "\(label): added \(added)")
+            #expect(added.first?.hasPrefix("\(expectedPrefix):\(system ?? defaultSystem)/\(event) ") == true,
+                    "\(label): added \(added)")
+            do { try probe.destroy(force: true) } catch { Issue.record("\(label): \(error)") }
+            #expect(DynamicEventsFile.lines() == before, "\(label): not cleaned up")
+            tally.created += 1
+        }
+
+        @Test(.enabled(if: KernelFeatures.isRoot && KernelFeatures.uprobes && !KernelFeatures.inGuest,
+                       "needs root and uprobes; on the host (the guest runs the kprobe subset)"))
+        func tenThousandUprobeDefinitions() {
+            let seed: UInt64 = 0x5EED_0001
+            var inputs = HostileInputs(generator: SeededGenerator(seed: seed))
+            var tally = Tally()
+            let size = UprobeTarget.size
+            for index in 0..<10_000 {
+                let system: String? = inputs.chance(10) ? nil : inputs.name(prefix: "swtest_p_")
+                let event = inputs.name(prefix: "e")
+                let file = inputs.filePath()
+                let offset = inputs.offset(fileSize: size)
+                let fetchArgs = inputs.fetchArgs(kernel: false)
+                let isReturn = inputs.chance(30)
+                Self.check("seed \(seed) case \(index)", tally: &tally, expectedPrefix: isReturn ? "r" : "p",
+                           system: system, defaultSystem: "uprobes", event: event) {
+                    isReturn
+                        ? try DynamicEvent.uretprobe(system: system, event: event, file: file, offset: offset, fetchArgs: fetchArgs)
+                        : try DynamicEvent.uprobe(system: system, event: event, file: file, offset: offset, fetchArgs: fetchArgs)
+                }
+            }
+            print("hostile uprobe inputs: \(tally)")
+            #expect(tally.total == 10_000)
+            #expect(tally.created > 1000)
+            #expect(tally.refusedBeforeWriting > 1000)
+        }
+
+        @Test(.enabled(if: KernelFeatures.isRoot && KernelFeatures.kprobes, "needs root and kprobes"))
+        func kprobeDefinitions() {
+            let seed: UInt64 = 0x5EED_0002
+            var inputs = HostileInputs(generator: SeededGenerator(seed: seed))
+            var tally = Tally()
+            for index in 0..<1_000 {
+                let system: String? = inputs.chance(10) ? nil : inputs.name(prefix: "swtest_k_")
+                let event = inputs.name(prefix: "e")
+                let address = inputs.kernelAddress()
+                let format = inputs.fetchArgs(kernel: true)
+                let isReturn = inputs.chance(30)
+                Self.check("seed \(seed) case \(index)", tally: &tally, expectedPrefix: isReturn ? "r" : "p",
+                           system: system, defaultSystem: "kprobes", event: event) {
+                    isReturn
+                        ? try DynamicEvent.kretprobe(system: system, event: event, address: address, format: format)
+                        : try DynamicEvent.kprobe(system: system, event: event, address: address, format: format)
+                }
+            }
+            print("hostile kprobe inputs: \(tally)")
+            #expect(tally.total == 1_000)
+            #expect(tally.created > 100)
+            #expect(tally.refusedBeforeWriting > 100)
+        }
+    }
+}

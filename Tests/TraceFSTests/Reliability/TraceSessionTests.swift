@@ -1,0 +1,98 @@
+import Testing
+import TraceFS
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Scoped probes: a session removes exactly its own probes and instance however its scope ends.
+extension KernelSuite {
+    @Suite(.enabled(if: KernelFeatures.isRoot && KernelFeatures.uprobes, "needs root and uprobes"))
+    struct TraceSessionTests {
+        struct Failure: Error {}
+
+        /// Another tool's event, which no session may touch.
+        static func withBystander(_ body: () async throws -> Void) async throws {
+            try await TemporaryGroup.with("bystander") { group in
+                try DynamicEvent.uprobe(system: group, event: "keep", file: UprobeTarget.path, offset: 0x100).create()
+                try await body()
+                #expect(DynamicEventsFile.lines(ofGroup: group).count == 1, "a session removed another tool's event")
+            }
+        }
+
+        @Test func namesAreUniquePerProcessAndSession() throws {
+            let first = try TraceSession()
+            defer { try? first.end() }
+            let second = try TraceSession()
+            defer { try? second.end() }
+            #expect(first.group != second.group)
+            #expect(first.group.hasPrefix("swtf_\(getpid())_"))
+            #expect(first.instance.name == first.group)
+        }
+
+        @Test func endsOnReturn() async throws {
+            try await Self.withBystander {
+                var group = ""
+                try TraceSession.run { session in
+                    group = session.group
+                    try session.uprobe("a", file: UprobeTarget.path, offset: 0x100)
+                    try session.uretprobe("b", file: UprobeTarget.path, offset: 0x100)
+                    try session.enableAll()
+                    #expect(DynamicEventsFile.lines(ofGroup: group).count == 2)
+                    #expect(session.events.count == 2)
+                }
+                #expect(DynamicEventsFile.lines(ofGroup: group).isEmpty)
+                #expect(try !Instance.names().contains(group))
+            }
+        }
+
+        @Test func endsOnThrow() async throws {
+            try await Self.withBystander {
+                var group = ""
+                #expect(throws: Failure.self) {
+                    try TraceSession.run { session in
+                        group = session.group
+                        try session.uprobe("a", file: UprobeTarget.path, offset: 0x100)
+                        throw Failure()
+                    }
+                }
+                #expect(!group.isEmpty)
+                #expect(DynamicEventsFile.lines(ofGroup: group).isEmpty)
+                let instances = try Instance.names()
+                #expect(!instances.contains(group))
+            }
+        }
+
+        @Test func endsOnCancellation() async throws {
+            try await Self.withBystander {
+                let started = AsyncStream<String>.makeStream()
+                let task = Task {
+                    try await TraceSession.run { session in
+                        try session.uprobe("a", file: UprobeTarget.path, offset: 0x100)
+                        started.continuation.yield(session.group)
+                        try await Task.sleep(for: .seconds(60))
+                    }
+                }
+                var iterator = started.stream.makeAsyncIterator()
+                let group = try #require(await iterator.next())
+                #expect(DynamicEventsFile.lines(ofGroup: group).count == 1)
+                task.cancel()
+                await #expect(throws: CancellationError.self) { try await task.value }
+                #expect(DynamicEventsFile.lines(ofGroup: group).isEmpty)
+                #expect(try !Instance.names().contains(group))
+            }
+        }
+
+        @Test func aFailedProbeLeavesTheOthersToBeCleanedUp() throws {
+            var group = ""
+            #expect(throws: TraceFSError.self) {
+                try TraceSession.run { session in
+                    group = session.group
+                    try session.uprobe("fine", file: UprobeTarget.path, offset: 0x100)
+                    try session.uprobe("bad", file: UprobeTarget.path, offset: 0x200, fetchArgs: "x=%nosuchreg")
+                }
+            }
+            #expect(DynamicEventsFile.lines(ofGroup: group).isEmpty)
+        }
+    }
+}
