@@ -4,7 +4,7 @@ TRACING := /sys/kernel/tracing
 APT_PACKAGES := libtracefs-dev libtraceevent-dev pkg-config qemu-system-x86 busybox-static cpio
 SWIFT_FLAGS ?=
 
-.PHONY: deps build test test-host test-guest demo bench docs clean mount-tracefs
+.PHONY: deps build test test-host test-guest check demo bench docs clean mount-tracefs
 
 ## Installs the Debian packages the package, its tests and the guest harness need, when missing.
 deps:
@@ -20,9 +20,11 @@ build: deps
 mount-tracefs:
 	@mountpoint -q $(TRACING) || mount -t tracefs nodev $(TRACING)
 
-## Host suites, then the guest suites on a stock Debian kernel; prints how many tests ran in each.
+## Host suites, the host suites under ASan and TSan, then the guest suites on a stock Debian kernel;
+## prints how many tests ran in each.
 test: deps mount-tracefs
 	@$(MAKE) --no-print-directory test-host
+	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory test-guest
 
 ## The suites on this machine's kernel; fails when dynamic_events or instances differ afterwards.
@@ -37,6 +39,19 @@ test-host: deps mount-tracefs
 	fi; \
 	echo "make test-host: $$(grep -a -o 'Test run with [0-9]* tests\? in [0-9]* suites\? [a-z]*' .build/test-host.log | tail -1)"; \
 	exit $$status
+
+## The host suites under AddressSanitizer (with LeakSanitizer) and ThreadSanitizer. Part of `make test`.
+check: deps mount-tracefs
+	@for sanitizer in address thread; do \
+	  echo "make check: building the tests with --sanitize=$$sanitizer"; \
+	  swift build --build-tests --sanitize=$$sanitizer --scratch-path .build-$$sanitizer $(SWIFT_FLAGS) || exit 1; \
+	  set -o pipefail; \
+	  TRACEFS_SANITIZER=$$sanitizer $$(swift build --scratch-path .build-$$sanitizer --show-bin-path)/swift-tracefsPackageTests.xctest \
+	    --testing-library swift-testing 2>&1 | tee .build/check-$$sanitizer.log || exit 1; \
+	  if grep -q -E 'ERROR: (Address|Leak|Thread)Sanitizer|WARNING: ThreadSanitizer' .build/check-$$sanitizer.log; then \
+	    echo "make check: $$sanitizer sanitizer reported problems"; exit 1; fi; \
+	  echo "make check: $$sanitizer: $$(grep -a -o 'Test run with [0-9]* tests\? in [0-9]* suites\? [a-z]*' .build/check-$$sanitizer.log | tail -1)"; \
+	done
 
 ## The kernel-dependent suites inside a QEMU guest (TCG) running Debian's stock kernel.
 test-guest: deps
@@ -54,8 +69,11 @@ demo: deps mount-tracefs
 	  scripts/guest-run -- $$(swift build --show-bin-path)/exec-open /bin/cat /etc/hostname; \
 	fi
 
+## The Swift overlay against the same work through the C API, alternating sides (see Benchmarks/).
 bench: deps mount-tracefs
-	cd Benchmarks && swift package --allow-writing-to-directory .benchmarkBaselines benchmark
+	cd Benchmarks && swift build -c release
+	cd Benchmarks && LD_PRELOAD=$$(swift build -c release --show-bin-path)/libMallocInterposerSwift.so \
+	  $$(swift build -c release --show-bin-path)/tracefs-bench
 
 docs:
 	swift package --disable-sandbox generate-documentation --target TraceFS

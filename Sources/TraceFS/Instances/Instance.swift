@@ -129,7 +129,7 @@ public final class Instance: CustomStringConvertible {
     /// The `async` form of ``withTemporary(named:_:)-(_,(Instance)_throws_->_)``; the instance is
     /// also removed when the task is cancelled.
     public static func withTemporary<Result>(
-        named name: String, _ body: (Instance) async throws -> Result
+        named name: String, isolation: isolated (any Actor)? = #isolation, _ body: (Instance) async throws -> Result
     ) async throws -> Result {
         let instance = try createNew(named: name)
         defer { try? instance.destroy() }

@@ -1,4 +1,5 @@
 import CTraceFS
+import Dispatch
 import Synchronization
 
 #if canImport(Glibc)
@@ -19,6 +20,8 @@ final class RecordReader {
     let catalog: EventCatalog
     let instance: Instance
     let stopRequested: Atomic<Bool>
+    /// Wakes a follower that waits for the buffers to fill, so that a stop takes effect at once.
+    private let wakeUp = DispatchSemaphore(value: 0)
     private var body: Body?
     private var failure: (any Error)?
     private var stopped = false
@@ -65,6 +68,7 @@ final class RecordReader {
     func requestStop() {
         stopRequested.store(true, ordering: .releasing)
         instance.withDescriptor { tracefs_iterate_stop($0) }
+        wakeUp.signal()
     }
 
     /// One record, from the C callback. Returns non-zero to stop libtracefs's iteration.
@@ -96,11 +100,11 @@ final class RecordReader {
         }
     }
 
+    /// Waits `duration`, or less when a stop is requested.
     private func sleep(for duration: Duration) {
         let (seconds, attoseconds) = duration.components
-        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+        _ = wakeUp.wait(timeout: .now() + .nanoseconds(nanoseconds))
     }
 }
 

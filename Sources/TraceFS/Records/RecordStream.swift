@@ -1,9 +1,13 @@
+import Dispatch
+
 /// The records of an instance as they arrive, for `for try await`.
 ///
 /// Each iteration starts a reader on a thread of its own that follows the instance's buffers
 /// (`tracefs_iterate_raw_events` in passes) and hands records over in batches. The reader stops when
 /// the consuming task is cancelled, when the loop is left, or when the iterator goes away; the
-/// sequence then ends without an error.
+/// sequence then ends without an error. Leaving the loop waits until the reader has stopped, so no
+/// record is taken from the kernel after the loop; records the reader had already taken but the
+/// loop did not reach are dropped with it.
 public struct RecordStream: AsyncSequence, Sendable {
     public typealias Element = TraceRecord
 
@@ -19,7 +23,9 @@ public struct RecordStream: AsyncSequence, Sendable {
         continuation.onTermination = { _ in reader.requestStop() }
         let catalog = self.catalog
         let pollInterval = self.pollInterval
+        let stopper = Stopper(reader: reader)
         DetachedThread.start {
+            defer { stopper.readerFinished.signal() }
             var batch = BatchBuilder(catalog: catalog)
             do {
                 try reader.read(follow: true, pollInterval: pollInterval) {
@@ -36,7 +42,7 @@ public struct RecordStream: AsyncSequence, Sendable {
                 continuation.finish(throwing: error)
             }
         }
-        return AsyncIterator(batches: batches.makeAsyncIterator(), stopper: Stopper(reader: reader))
+        return AsyncIterator(batches: batches.makeAsyncIterator(), stopper: stopper)
     }
 
     /// Hands over the records of a batch one by one.
@@ -57,11 +63,16 @@ public struct RecordStream: AsyncSequence, Sendable {
         }
     }
 
-    /// Stops the reader when the iterator goes away (the loop was left with `break` or `return`).
+    /// Stops the reader when the iterator goes away (the loop was left with `break`, `return`,
+    /// an error or cancellation) and waits for its thread to finish its current record.
     final class Stopper: Sendable {
         let reader: RecordReader
+        let readerFinished = DispatchSemaphore(value: 0)
         init(reader: RecordReader) { self.reader = reader }
-        deinit { reader.requestStop() }
+        deinit {
+            reader.requestStop()
+            readerFinished.wait()
+        }
     }
 }
 

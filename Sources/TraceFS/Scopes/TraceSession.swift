@@ -71,7 +71,8 @@ public final class TraceSession {
     /// Runs `body` with a new session and ends the session when `body` returns, throws, or its
     /// task is cancelled (cancellation reaches `body` as `CancellationError` from its awaits).
     public static func run<Result>(
-        group: String? = nil, instanceName: String? = nil, _ body: (TraceSession) async throws -> Result
+        group: String? = nil, instanceName: String? = nil, isolation: isolated (any Actor)? = #isolation,
+        _ body: (TraceSession) async throws -> Result
     ) async throws -> Result {
         let session = try TraceSession(group: group, instanceName: instanceName)
         do {

@@ -1,0 +1,2 @@
+#include <tracefs.h>
+#include <event-parse.h>
