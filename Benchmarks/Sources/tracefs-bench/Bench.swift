@@ -15,6 +15,11 @@ struct Bench {
     nonisolated static let rounds = environmentNumber("BENCH_ROUNDS", default: 5)
     nonisolated static let records = environmentNumber("BENCH_RECORDS", default: 1_000_000)
     nonisolated static let probes = 200
+    /// `BENCH_CASES=iterate,lifecycle` runs only those cases (for profiling one of them).
+    nonisolated static let cases: Set<String>? = getenv("BENCH_CASES").map {
+        Set(String(cString: $0).split(separator: ",").map(String.init))
+    }
+    nonisolated static func runs(_ name: String) -> Bool { cases?.contains(name) ?? true }
 
     struct Print: Decodable {
         let buf: String
@@ -55,7 +60,7 @@ struct Bench {
 
             // iterate
             var expectedChecksum: Int64 = -1
-            results.append(("iterate", try alternate(["c", "swift"]) { side in
+            if runs("iterate") { results.append(("iterate", try alternate(["swift", "c"]) { side in
                 try fill()
                 var checksum: Int64 = 0
                 let count: Int
@@ -81,10 +86,10 @@ struct Bench {
                 if expectedChecksum < 0 { expectedChecksum = checksum }
                 guard checksum == expectedChecksum else { throw BenchError("\(side) read other text: \(checksum) bytes") }
                 return count
-            }))
+            })) }
 
             // stream
-            results.append(("stream", try await alternateAsync(["swift", "c"]) { side in
+            if runs("stream") { results.append(("stream", try await alternateAsync(["swift", "c"]) { side in
                 try fill()
                 if side == "c" {
                     var total: Int64 = 0
@@ -109,10 +114,10 @@ struct Bench {
                 try checked(count, side)
                 guard checksum == expectedChecksum else { throw BenchError("stream read other text: \(checksum) bytes") }
                 return count
-            }))
+            })) }
 
             // decode
-            results.append(("decode", try alternate(["decode", "hand", "c"]) { side in
+            if runs("decode") { results.append(("decode", try alternate(["decode", "hand", "c"]) { side in
                 try fill()
                 var checksum: Int64 = 0
                 let count: Int
@@ -146,11 +151,11 @@ struct Bench {
                 }
                 try checked(count, side)
                 return count
-            }))
+            })) }
 
             // lifecycle
             let group = session.group
-            results.append(("lifecycle", try alternate(["swift", "c"]) { side in
+            if runs("lifecycle") { results.append(("lifecycle", try alternate(["swift", "c"]) { side in
                 if side == "swift" {
                     return try measured {
                         for index in 0..<probes {
@@ -168,7 +173,7 @@ struct Bench {
                     }
                     return probes
                 }
-            }))
+            })) }
         }
         report(results)
     }
@@ -181,6 +186,7 @@ struct Bench {
         for index in 0..<rounds {
             for offset in 0..<sides.count {
                 let side = sides[(index + offset) % sides.count]
+                if getenv("BENCH_DEBUG") != nil { print("round \(index) \(side)") }
                 let units = try round(side)
                 samples[side]!.seconds.append(Timing.last.duration.seconds)
                 samples[side]!.allocations.append(Timing.last.allocations)
@@ -195,6 +201,7 @@ struct Bench {
         for index in 0..<rounds {
             for offset in 0..<sides.count {
                 let side = sides[(index + offset) % sides.count]
+                if getenv("BENCH_DEBUG") != nil { print("round \(index) \(side)") }
                 let units = try await round(side)
                 samples[side]!.seconds.append(Timing.last.duration.seconds)
                 samples[side]!.allocations.append(Timing.last.allocations)

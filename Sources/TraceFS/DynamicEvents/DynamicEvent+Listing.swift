@@ -21,7 +21,10 @@ extension DynamicEvent {
         let operation = "list dynamic events" + (system.map { " of group \(ProbeInput.display($0))" } ?? "")
         if let system { try ProbeInput(operation: operation).name(system, as: "group") }
         let directory = try TracingDirectory.path(for: operation)
-        guard let list = withClearedErrno({ tracefs_dynevent_get_all(kinds.rawValue, system) }) else {
+        // Under the lock: the kernel lists events in chunks, and an event this process creates or
+        // removes between two chunks could be skipped. (Other processes' changes can still race.)
+        let listed = LibraryLock.withLock { withClearedErrno { tracefs_dynevent_get_all(kinds.rawValue, system) } }
+        guard let list = listed else {
             let error = currentErrno()
             if error == ENOMEM {
                 throw TraceFSError(.outOfMemory, operation: operation, reason: "libtracefs ran out of memory",
@@ -94,7 +97,7 @@ extension DynamicEvent {
         guard let system else {
             let listed = Kind.allCases.filter { kinds.contains(Kinds($0)) }
             try KernelWrite(operation: "destroy all dynamic events", kinds: listed, subject: "every event",
-                            absentIsSuccess: true)
+                            command: nil, absentIsSuccess: true)
                 .perform("tracefs_dynevent_destroy_all") { tracefs_dynevent_destroy_all(kinds.rawValue, force) }
             return
         }

@@ -15,7 +15,8 @@ extension DynamicEvent {
     ) throws(TraceFSError) {
         let event = try checkedKernelProbe(.kprobe, system: system, event: event, address: address, format: format)
         try KernelWrite(operation: "create kprobe \(system ?? "kprobes")/\(event) on \(address)", kind: .kprobe,
-                        subject: "\(system ?? "kprobes")/\(event)")
+                        subject: "\(system ?? "kprobes")/\(event)",
+                        command: "p:\(system ?? "kprobes")/\(event) \(address) \(format ?? "")")
             .perform("tracefs_kprobe_raw") { tracefs_kprobe_raw(system, event, address, format) }
     }
 
@@ -32,7 +33,8 @@ extension DynamicEvent {
     ) throws(TraceFSError) {
         let event = try checkedKernelProbe(.kretprobe, system: system, event: event, address: address, format: format)
         try KernelWrite(operation: "create kretprobe \(system ?? "kprobes")/\(event) on \(address)", kind: .kretprobe,
-                        subject: "\(system ?? "kprobes")/\(event)")
+                        subject: "\(system ?? "kprobes")/\(event)",
+                        command: "r:\(system ?? "kprobes")/\(event) \(address) \(format ?? "")")
             .perform("tracefs_kretprobe_raw") { tracefs_kretprobe_raw(system, event, address, format) }
     }
 

@@ -93,7 +93,8 @@ public final class DynamicEvent: CustomStringConvertible {
     ///
     /// The corresponding C function is `tracefs_dynevent_create`.
     public func create() throws(TraceFSError) {
-        let write = KernelWrite(operation: "create \(description)", kind: kind, subject: "\(system)/\(event)")
+        let write = KernelWrite(operation: "create \(description)", kind: kind, subject: "\(system)/\(event)",
+                                command: definition)
         guard libraryPrefixIsBroken else {
             try write.perform("tracefs_dynevent_create") { tracefs_dynevent_create(pointer) }
             return
@@ -120,7 +121,8 @@ public final class DynamicEvent: CustomStringConvertible {
     /// The corresponding C function is `tracefs_dynevent_destroy`.
     public func destroy(force: Bool = false) throws(TraceFSError) {
         let operation = "destroy \(description)"
-        try KernelWrite(operation: operation, kind: kind, subject: "\(system)/\(event)", absentIsSuccess: true)
+        try KernelWrite(operation: operation, kind: kind, subject: "\(system)/\(event)", command: nil,
+                        absentIsSuccess: true)
             .perform("tracefs_dynevent_destroy") { tracefs_dynevent_destroy(pointer, force) }
     }
 

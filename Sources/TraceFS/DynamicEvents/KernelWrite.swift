@@ -9,8 +9,8 @@ import Musl
 /// One call that writes a dynamic-event definition to the kernel, and the error that explains its
 /// failure.
 ///
-/// It runs the C call inside ``LibraryLock``, marks the kernel's `error_log` before it, and on
-/// failure reads errno first, then only the log entries that appeared since the mark. The error
+/// It runs the C call inside ``LibraryLock``; on failure it reads errno first, then the kernel's
+/// `error_log` entry for exactly the definition that was written, if there is one. The error
 /// names lockdown or the missing kernel feature when those are the cause, whatever errno the C
 /// call reported (libtracefs 1.6.4 reports EINVAL for a kprobe on a kernel without kprobe events,
 /// and ENOENT under lockdown, where tracefs hides `dynamic_events`).
@@ -19,33 +19,34 @@ struct KernelWrite {
     let kinds: [DynamicEvent.Kind]
     /// "system/event", for messages.
     let subject: String
+    /// The definition line written, as the kernel logs it with a failure; `nil` for removals.
+    let command: String?
     /// Treat "no such event" as success (destroying what is already gone).
     var absentIsSuccess = false
 
-    init(operation: String, kind: DynamicEvent.Kind, subject: String, absentIsSuccess: Bool = false) {
-        self.init(operation: operation, kinds: [kind], subject: subject, absentIsSuccess: absentIsSuccess)
+    init(operation: String, kind: DynamicEvent.Kind, subject: String, command: String?, absentIsSuccess: Bool = false) {
+        self.init(operation: operation, kinds: [kind], subject: subject, command: command, absentIsSuccess: absentIsSuccess)
     }
 
-    init(operation: String, kinds: [DynamicEvent.Kind], subject: String, absentIsSuccess: Bool = false) {
+    init(operation: String, kinds: [DynamicEvent.Kind], subject: String, command: String?, absentIsSuccess: Bool = false) {
         self.operation = operation
         self.kinds = kinds
         self.subject = subject
+        self.command = command
         self.absentIsSuccess = absentIsSuccess
     }
 
     func perform(_ function: String, _ call: () -> Int32) throws(TraceFSError) {
         try LibraryLock.withLock { () throws(TraceFSError) in
             let directory = try TracingDirectory.path(for: operation)
-            let log = KernelErrorLog(tracingDirectory: directory)
-            let mark = log.mark()
             let result = withClearedErrno(call)
             guard result >= 0 else {
                 let error = currentErrno()
                 if absentIsSuccess && (error == ENOENT || !kinds.contains(where: { supported($0, directory) })) {
                     return
                 }
-                throw failure(function: function, errno: error, kernelMessage: log.message(after: mark),
-                              directory: directory)
+                let message = command.flatMap { KernelErrorLog(tracingDirectory: directory).message(about: $0) }
+                throw failure(function: function, errno: error, kernelMessage: message, directory: directory)
             }
         }
     }

@@ -30,9 +30,9 @@ public struct EventField: Sendable, Hashable, CustomStringConvertible {
     public let kind: Kind
     /// Whether the field is `__rel_loc` (offset relative to the end of the field) rather than
     /// `__data_loc` (offset from the start of the record).
-    let isRelative: Bool
+    @usableFromInline let isRelative: Bool
     /// Whether the field is a `__data_loc` / `__rel_loc` word pointing at the data.
-    let isDynamic: Bool
+    @usableFromInline let isDynamic: Bool
 
     init(_ field: tep_format_field) {
         name = String(cString: field.name)

@@ -15,7 +15,9 @@ public final class EventFormat: Sendable, CustomStringConvertible {
     /// The fields every event has: `common_type`, `common_flags`, `common_preempt_count`,
     /// `common_pid`.
     public let commonFields: [EventField]
-    private let fieldsByName: [String: EventField]
+    /// Own fields, then common ones: looked up by a linear scan, which for an event's handful of
+    /// short names beats hashing the name on every record.
+    @usableFromInline let searchOrder: [EventField]
 
     init(_ event: UnsafeMutablePointer<tep_event>) {
         system = String(cString: event.pointee.system)
@@ -23,14 +25,18 @@ public final class EventFormat: Sendable, CustomStringConvertible {
         id = event.pointee.id
         fields = Self.list(event.pointee.format.fields)
         commonFields = Self.list(event.pointee.format.common_fields)
-        var byName: [String: EventField] = [:]
-        for field in commonFields + fields { byName[field.name] = field }
-        fieldsByName = byName
+        searchOrder = fields + commonFields
     }
 
     /// The field named `name`, own or common.
+    @inlinable
     public func field(named name: String) -> EventField? {
-        fieldsByName[name]
+        var index = 0
+        while index < searchOrder.count {
+            if searchOrder[index].name == name { return searchOrder[index] }
+            index += 1
+        }
+        return nil
     }
 
     /// "ftrace/print".

@@ -157,10 +157,18 @@ public final class Instance: CustomStringConvertible {
         guard let pointer else {
             throw TraceFSError(.invalidArgument, operation: operation, reason: "the top-level instance cannot be removed")
         }
-        // The kernel refuses to remove an instance whose files are open: close our marker first.
+        // The kernel refuses to remove an instance whose files are open: close our marker, stop
+        // our readers, and give a reader that is finishing its pass a moment (up to 0.5 s).
         markerLock.withLock { _ in tracefs_print_close(pointer) }
-        guard withClearedErrno({ tracefs_instance_destroy(pointer) }) == 0 else {
+        stopFollowing()
+        var attempts = 0
+        while withClearedErrno({ tracefs_instance_destroy(pointer) }) != 0 {
             let error = currentErrno()
+            if error == EBUSY && attempts < 50 {
+                attempts += 1
+                usleep(10_000)
+                continue
+            }
             if error == ENOENT { return }
             throw TraceFSError(TraceFSError.Code.from(errno: error), operation: operation,
                                reason: error == EBUSY

@@ -8,7 +8,7 @@ import Synchronization
 enum LibraryLock {
     private static let mutex = Mutex(())
 
-    static func withLock<Result: Sendable, Failure: Error>(
+    static func withLock<Result, Failure: Error>(
         _ body: () throws(Failure) -> Result
     ) throws(Failure) -> Result {
         try mutex.withLock { _ throws(Failure) in try body() }

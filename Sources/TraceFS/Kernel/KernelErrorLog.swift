@@ -1,41 +1,49 @@
+import Synchronization
+
 /// The kernel's `error_log` in the top tracing directory, read so that a failure carries only its
 /// own entry.
 ///
 /// `tracefs_error_last` returns the newest entry whoever wrote it, which may belong to an earlier,
-/// unrelated failure. Instead, a caller takes a ``Mark`` before writing to a control file and, when
-/// the write fails, reads only the entries that appeared after it. Callers hold ``LibraryLock`` so
-/// that no other write of this process lands in between.
+/// unrelated failure. Here the log is read only after a write failed, and its newest entry is taken
+/// only when its `Command:` line is the definition that was written, and no earlier failure of
+/// this process already claimed that same entry. Nothing is read when the write succeeds, so the
+/// check costs nothing on the path that matters. Callers hold ``LibraryLock``.
 struct KernelErrorLog {
-    /// The newest entry's header line when the mark was taken (`nil`: the log was empty).
-    struct Mark {
-        fileprivate let lastHeader: Substring?
-    }
-
     /// One entry: "[  190.888814] trace_uprobe: error: Failed to find the given file", its
     /// command line, and the caret line under the offending token.
     struct Entry {
         let header: Substring
+        let command: Substring?
         let message: String
     }
 
     let path: String
 
+    /// The header of the entry the last failure claimed, so that a second failure that the kernel
+    /// did not log is not given the first one's message.
+    private static let lastClaimed = Mutex<String?>(nil)
+
     init(tracingDirectory: String) {
         path = tracingDirectory + "/error_log"
     }
 
-    func mark() -> Mark {
-        Mark(lastHeader: Self.entries(in: KernelFile.read(path) ?? "").last?.header)
+    /// The message of the newest entry, if it is about `command` and not claimed before.
+    func message(about command: String) -> String? {
+        guard let newest = Self.entries(in: KernelFile.read(path) ?? "").last,
+              let logged = newest.command,
+              Self.normalized(logged) == Self.normalized(Substring(command))
+        else { return nil }
+        return Self.lastClaimed.withLock { claimed in
+            let header = String(newest.header)
+            guard claimed != header else { return nil }
+            claimed = header
+            return newest.message
+        }
     }
 
-    /// The message of the newest entry written after `mark`, if any.
-    func message(after mark: Mark) -> String? {
-        let entries = Self.entries(in: KernelFile.read(path) ?? "")
-        var fresh = entries[...]
-        if let header = mark.lastHeader, let index = entries.lastIndex(where: { $0.header == header }) {
-            fresh = entries[(index + 1)...]
-        }
-        return fresh.last?.message
+    /// The kernel logs the command's words joined by single spaces.
+    static func normalized(_ command: Substring) -> String {
+        command.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
     }
 
     /// Splits the log into entries. An entry starts with "[ seconds.micros] ".
@@ -43,20 +51,24 @@ struct KernelErrorLog {
         var entries: [Entry] = []
         var header: Substring?
         var command: Substring?
+        var commandLine: Substring?
         var caret: Substring?
         func finish() {
             guard let header else { return }
-            entries.append(Entry(header: header, message: describe(header: header, command: command, caret: caret)))
+            entries.append(Entry(header: header, command: command,
+                                 message: describe(header: header, commandLine: commandLine, caret: caret)))
         }
         for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
             if line.first == "[" {
                 finish()
                 header = line
                 command = nil
+                commandLine = nil
                 caret = nil
-            } else if command == nil, line.contains("Command:") {
-                command = line
-            } else if command != nil, caret == nil, line.contains("^") {
+            } else if commandLine == nil, let range = line.firstRange(of: "Command: ") {
+                commandLine = line
+                command = line[range.upperBound...]
+            } else if commandLine != nil, caret == nil, line.contains("^") {
                 caret = line
             }
         }
@@ -65,15 +77,15 @@ struct KernelErrorLog {
     }
 
     /// "trace_uprobe: error: Failed to find the given file (at '/nonexistent:0x1000')".
-    private static func describe(header: Substring, command: Substring?, caret: Substring?) -> String {
+    private static func describe(header: Substring, commandLine: Substring?, caret: Substring?) -> String {
         var message = header
         if let close = header.firstIndex(of: "]") {
             message = header[header.index(after: close)...].drop(while: { $0 == " " })
         }
-        guard let command, let caret, let column = caret.firstIndex(of: "^") else { return String(message) }
+        guard let commandLine, let caret, let column = caret.firstIndex(of: "^") else { return String(message) }
         let offset = caret.distance(from: caret.startIndex, to: column)
-        guard offset < command.count else { return String(message) }
-        let token = command.dropFirst(offset).prefix(while: { $0 != " " })
+        guard offset < commandLine.count else { return String(message) }
+        let token = commandLine.dropFirst(offset).prefix(while: { $0 != " " })
         return token.isEmpty ? String(message) : "\(message) (at '\(token)')"
     }
 }

@@ -1,10 +1,21 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// Reads a field's bytes out of a record's data. Records come from this machine's kernel, so
 /// numbers are in host byte order. Nothing here allocates, except the String or Array a caller asks
 /// for (and a String of at most 15 UTF-8 bytes is stored inline).
+///
+/// `@inlinable`, with the record accessors that use it, so that a client's per-record code is
+/// specialized and inlined rather than dispatched through generic witnesses.
+@usableFromInline
 enum FieldReader {
+    @inlinable
     static func unsigned(_ field: EventField, in data: UnsafeRawBufferPointer) -> UInt64? {
-        guard field.offset >= 0, field.offset + field.size <= data.count else { return nil }
-        let start = data.baseAddress! + field.offset
+        guard field.offset >= 0, field.offset + field.size <= data.count, let base = data.baseAddress else { return nil }
+        let start = base + field.offset
         switch field.size {
         case 1: return UInt64(start.loadUnaligned(as: UInt8.self))
         case 2: return UInt64(start.loadUnaligned(as: UInt16.self))
@@ -14,9 +25,10 @@ enum FieldReader {
         }
     }
 
+    @inlinable
     static func signed(_ field: EventField, in data: UnsafeRawBufferPointer) -> Int64? {
-        guard field.offset >= 0, field.offset + field.size <= data.count else { return nil }
-        let start = data.baseAddress! + field.offset
+        guard field.offset >= 0, field.offset + field.size <= data.count, let base = data.baseAddress else { return nil }
+        let start = base + field.offset
         switch field.size {
         case 1: return Int64(start.loadUnaligned(as: Int8.self))
         case 2: return Int64(start.loadUnaligned(as: Int16.self))
@@ -28,27 +40,32 @@ enum FieldReader {
 
     /// The bytes a field covers: in place for fixed fields, through the `__data_loc` /
     /// `__rel_loc` word for dynamic ones, and to the end of the record for `char[]` of size 0.
+    @inlinable
     static func span(_ field: EventField, in data: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard let base = data.baseAddress else { return nil }
         if field.isDynamic {
             guard field.offset + 4 <= data.count else { return nil }
-            let location = (data.baseAddress! + field.offset).loadUnaligned(as: UInt32.self)
+            let location = (base + field.offset).loadUnaligned(as: UInt32.self)
             var start = Int(location & 0xFFFF)
             let length = Int(location >> 16)
             if field.isRelative { start += field.offset + field.size }
             guard start + length <= data.count else { return nil }
-            return UnsafeRawBufferPointer(rebasing: data[start..<(start + length)])
+            return UnsafeRawBufferPointer(start: base + start, count: length)
         }
         guard field.offset <= data.count else { return nil }
         let end = field.size == 0 ? data.count : min(data.count, field.offset + field.size)
-        return UnsafeRawBufferPointer(rebasing: data[field.offset..<end])
+        return UnsafeRawBufferPointer(start: base + field.offset, count: end - field.offset)
     }
 
+    @inlinable
     static func string(_ field: EventField, in data: UnsafeRawBufferPointer) -> String? {
         guard field.kind == .string || field.kind == .dynamicString, let span = span(field, in: data) else { return nil }
-        let length = span.firstIndex(of: 0) ?? span.count
-        return String(decoding: UnsafeRawBufferPointer(rebasing: span[0..<length]), as: UTF8.self)
+        guard let start = span.baseAddress else { return "" }
+        let length = memchr(start, 0, span.count).map { UnsafeRawPointer($0) - start } ?? span.count
+        return String(decoding: UnsafeRawBufferPointer(start: start, count: length), as: UTF8.self)
     }
 
+    @inlinable
     static func value(_ field: EventField, in data: UnsafeRawBufferPointer) -> FieldValue? {
         switch field.kind {
         case .signedInteger: signed(field, in: data).map(FieldValue.signed)

@@ -7,15 +7,16 @@ import CTraceFS
 /// stored or escape the callback while its memory is being reused. Keep what you need by reading
 /// fields, decoding, or ``copy()``.
 public struct Record: ~Copyable, RecordFields {
-    /// The event this record is an instance of.
-    public let format: EventFormat
+    /// The event this record is an instance of. (Held without reference counting: the catalog's
+    /// cache keeps it alive for the whole read, and a copy taken out of the record is a strong one.)
+    public unowned(unsafe) let format: EventFormat
     /// The CPU whose buffer held the record.
     public let cpu: Int
     /// The record's time stamp, in the instance's trace clock (nanoseconds for `local`).
     public let timestamp: UInt64
     /// How many events the kernel dropped before this one in this CPU's buffer (buffer full).
     public let lostEventsBefore: Int64
-    let data: UnsafeRawBufferPointer
+    @usableFromInline let data: UnsafeRawBufferPointer
     unowned(unsafe) let catalog: EventCatalog
 
     init(format: EventFormat, record: UnsafeMutablePointer<tep_record>, cpu: Int32, catalog: EventCatalog) {
@@ -39,6 +40,7 @@ public struct Record: ~Copyable, RecordFields {
         catalog.command(forPID: pid)
     }
 
+    @inlinable
     public func withUnsafeData<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
         try body(data)
     }

@@ -9,6 +9,7 @@ public protocol RecordFields: ~Copyable {
 
 extension RecordFields where Self: ~Copyable {
     /// The value of the integer field `name` as signed, or `nil` when there is no such integer field.
+    @inlinable
     public func signed(_ name: String) -> Int64? {
         guard let field = format.field(named: name) else { return nil }
         return withUnsafeData { data in
@@ -21,6 +22,7 @@ extension RecordFields where Self: ~Copyable {
     }
 
     /// The value of the integer field `name` as unsigned, or `nil` when there is no such integer field.
+    @inlinable
     public func unsigned(_ name: String) -> UInt64? {
         guard let field = format.field(named: name) else { return nil }
         return withUnsafeData { data in
@@ -34,18 +36,21 @@ extension RecordFields where Self: ~Copyable {
 
     /// The string field `name` (fixed `char[N]`, `char[]`, or dynamic `__data_loc char[]`), up to
     /// its first NUL; `nil` when there is no such string field.
+    @inlinable
     public func string(_ name: String) -> String? {
         guard let field = format.field(named: name) else { return nil }
         return withUnsafeData { FieldReader.string(field, in: $0) }
     }
 
     /// The raw bytes of the field `name`; `nil` when there is no such field.
+    @inlinable
     public func bytes(_ name: String) -> [UInt8]? {
         guard let field = format.field(named: name) else { return nil }
         return withUnsafeData { data in FieldReader.span(field, in: data).map { Array($0) } }
     }
 
     /// The field `name`, read according to its kind.
+    @inlinable
     public func value(_ name: String) -> FieldValue? {
         guard let field = format.field(named: name) else { return nil }
         return withUnsafeData { FieldReader.value(field, in: $0) }
@@ -59,6 +64,7 @@ extension RecordFields where Self: ~Copyable {
     ///
     /// - Throws: ``TraceFSError`` with `decodingFailed` naming the field that is missing or of
     ///   the wrong type.
+    @inlinable
     public func decode<Value: Decodable>(_ type: Value.Type) throws(TraceFSError) -> Value {
         let format = self.format
         let result: Result<Value, TraceFSError> = withUnsafeData { data in

@@ -24,8 +24,15 @@ public struct RecordStream: AsyncSequence, Sendable {
         let catalog = self.catalog
         let pollInterval = self.pollInterval
         let stopper = Stopper(reader: reader)
+        // Only the semaphore: the thread must not keep the Stopper (and so itself) alive.
+        let readerFinished = stopper.readerFinished
+        let instance = self.instance
+        instance.followers.withLock { $0.append(reader) }
         DetachedThread.start {
-            defer { stopper.readerFinished.signal() }
+            defer {
+                instance.followers.withLock { $0.removeAll { $0 === reader } }
+                readerFinished.signal()
+            }
             var batch = BatchBuilder(catalog: catalog)
             do {
                 try reader.read(follow: true, pollInterval: pollInterval) {
@@ -53,8 +60,14 @@ public struct RecordStream: AsyncSequence, Sendable {
         var index = 0
 
         public mutating func next() async throws -> TraceRecord? {
+            try await next(isolation: nil)
+        }
+
+        /// Runs on the caller's actor: a record already in the current batch is handed over
+        /// without leaving it, so iterating costs no executor hops per record.
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws -> TraceRecord? {
             while index == current.count {
-                guard let batch = try await batches.next() else { return nil }
+                guard let batch = try await batches.next(isolation: actor) else { return nil }
                 current = batch
                 index = 0
             }

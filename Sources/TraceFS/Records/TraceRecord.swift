@@ -13,8 +13,8 @@ public struct TraceRecord: Sendable, RecordFields {
     /// That process's command name, when the kernel saved it.
     public var command: String? { catalog.command(forPID: pid) }
     let catalog: EventCatalog
-    let bytes: RecordBytes
-    let range: Range<Int>
+    @usableFromInline let bytes: RecordBytes
+    @usableFromInline let range: Range<Int>
 
     init(format: EventFormat, cpu: Int, timestamp: UInt64, pid: Int32, catalog: EventCatalog, bytes: RecordBytes,
          range: Range<Int>) {
@@ -27,6 +27,7 @@ public struct TraceRecord: Sendable, RecordFields {
         self.range = range
     }
 
+    @inlinable
     public func withUnsafeData<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
         try bytes.storage.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[range])) }
     }
@@ -34,8 +35,9 @@ public struct TraceRecord: Sendable, RecordFields {
 
 /// Immutable bytes shared by the records copied out of one batch, so that a stream allocates per
 /// batch rather than per record.
+@usableFromInline
 final class RecordBytes: Sendable {
-    let storage: [UInt8]
+    @usableFromInline let storage: [UInt8]
 
     init(_ storage: [UInt8]) { self.storage = storage }
 

@@ -23,16 +23,22 @@ struct ProbeInput {
         }
     }
 
-    /// A kprobe place: `[module:]symbol[+offset][%return]` or a hexadecimal address.
+    /// A kprobe place: `[module:]symbol[+offset]` or a hexadecimal address. The kernel's
+    /// `%return` suffix is refused: it would turn a kprobe into a kretprobe behind the caller's back
+    /// (use ``DynamicEvent/kretprobe(system:event:address:format:maxActive:)``).
     func kernelAddress(_ value: String) throws(TraceFSError) {
         try printable(value, as: "address", allowSpaces: false)
         guard !value.isEmpty else {
             throw invalid("the address is empty: give a kernel symbol such as 'do_sys_openat2', "
                 + "'symbol+offset' or a hexadecimal address")
         }
+        if value.contains("%") {
+            throw invalid("address \(Self.display(value)) asks for a return probe with '%'; "
+                + "use DynamicEvent.kretprobe for return probes")
+        }
         let allowed = value.unicodeScalars.allSatisfy { scalar in
             scalar.properties.isASCIIHexDigit || ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar)
-                || "_.:+%x".unicodeScalars.contains(scalar)
+                || "_.:+x".unicodeScalars.contains(scalar)
         }
         guard allowed else {
             throw invalid("address \(Self.display(value)) is not a kernel symbol, "

@@ -164,8 +164,16 @@ extension KernelSuite {
                 }
                 #expect(first?.string("buf") == "b0\n")
                 #expect(first?.format.name == "print")
+                // The stream's reader has stopped: it takes nothing written after the loop.
+                for index in 0..<50 { try instance.writeMarker("after \(index)") }
+                try await Task.sleep(for: .milliseconds(50))
+                var after: [String] = []
+                try instance.readRecords(using: catalog) { record in
+                    after.append(record.string("buf") ?? "")
+                    return .continue
+                }
+                #expect(after == (0..<50).map { "after \($0)\n" })
             }
-            // The instance was removed, so no reader was left holding its buffers.
         }
     }
 }

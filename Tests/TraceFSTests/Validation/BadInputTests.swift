@@ -58,6 +58,9 @@ extension KernelSuite {
             Case(label: "space in a kprobe address", expected: .invalidArgument) {
                 try DynamicEvent.kprobe(system: "swtest_bad", event: "e", address: "do_sys_openat2 x=%ax").create()
             },
+            Case(label: "kprobe address with %return", expected: .invalidArgument) {
+                try DynamicEvent.kprobe(system: "swtest_bad", event: "e", address: "vfs_read%return").create()
+            },
             Case(label: "empty kprobe address", expected: .invalidArgument) {
                 try DynamicEvent.kprobe(system: "swtest_bad", event: "e", address: "").create()
             },
