@@ -75,8 +75,10 @@ bench: deps mount-tracefs
 	cd Benchmarks && LD_PRELOAD=$$(swift build -c release --show-bin-path)/libMallocInterposerSwift.so \
 	  $$(swift build -c release --show-bin-path)/tracefs-bench
 
+## The DocC documentation of the TraceFS module, into .build/docs.
 docs:
-	swift package --disable-sandbox generate-documentation --target TraceFS
+	swift package --allow-writing-to-directory .build/docs generate-documentation --target TraceFS \
+	  --output-path .build/docs --warnings-as-errors
 
 clean:
 	swift package clean

@@ -21,16 +21,20 @@ struct ChildProcess {
     }
 
     /// Waits for the command to exit and returns its exit status. A SIGINT or SIGTERM to us is
-    /// passed on to the command, which is then waited for too.
+    /// passed on to the command, which is then waited for too. It polls rather than blocking in
+    /// `waitpid`, because the signal may be delivered to any thread of this process.
     func wait(interruptedBy signals: TerminationSignals) -> Int32 {
         var status: Int32 = 0
         var forwarded = false
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { return 1 }
+        while true {
+            let result = waitpid(pid, &status, WNOHANG)
+            if result == pid { break }
+            if result < 0 && errno != EINTR { return 1 }
             if let signal = signals.received, !forwarded {
                 kill(pid, signal)
                 forwarded = true
             }
+            usleep(10_000)
         }
         // WIFEXITED / WEXITSTATUS / WTERMSIG are macros Swift cannot import.
         let termination = status & 0x7F

@@ -6,6 +6,11 @@ extension DynamicEvent {
     /// The arguments are those of ``kprobe(system:event:address:format:)`` and are checked the same
     /// way before anything is written.
     ///
+    /// - Parameters:
+    ///   - system: The group, `kprobes` when `nil`.
+    ///   - event: The event name; from `address` when `nil`.
+    ///   - address: `[module:]symbol[+offset]` or a hexadecimal address.
+    ///   - format: Fetch arguments, such as `file=+0($arg2):ustring`.
     /// - Throws: ``TraceFSError``, as ``create()`` does.
     ///
     /// The corresponding C function is `tracefs_kprobe_raw`. It keeps static state and is not
@@ -25,6 +30,11 @@ extension DynamicEvent {
     /// The arguments are those of ``kretprobe(system:event:address:format:maxActive:)`` without
     /// `maxActive`.
     ///
+    /// - Parameters:
+    ///   - system: The group, `kprobes` when `nil`.
+    ///   - event: The event name; from `address` when `nil`.
+    ///   - address: The function: `[module:]symbol[+offset]` or a hexadecimal address.
+    ///   - format: Fetch arguments, such as `ret=$retval`.
     /// - Throws: ``TraceFSError``, as ``create()`` does.
     ///
     /// The corresponding C function is `tracefs_kretprobe_raw`, serialized like `tracefs_kprobe_raw`.
@@ -45,7 +55,12 @@ extension DynamicEvent {
     /// every event of the group), and the probe's `address` and `format` as the kernel lists them.
     /// Removing nothing is not an error.
     ///
-    /// - Parameter force: Disable enabled events first instead of failing with `busy`.
+    /// - Parameters:
+    ///   - system: The group, `kprobes` when `nil`.
+    ///   - event: The event name, or `nil` for every kprobe and kretprobe of the group.
+    ///   - address: Only probes on this address, as the kernel lists it.
+    ///   - format: Only probes with this format, as the kernel lists it.
+    ///   - force: Disable enabled events first instead of failing with `busy`.
     /// - Returns: How many events were removed.
     /// - Throws: ``TraceFSError`` for the first event that could not be removed.
     ///

@@ -126,8 +126,8 @@ public final class Instance: CustomStringConvertible {
         return try body(instance)
     }
 
-    /// The `async` form of ``withTemporary(named:_:)-(_,(Instance)_throws_->_)``; the instance is
-    /// also removed when the task is cancelled.
+    /// The `async` form of `withTemporary(named:_:)`; the instance is also removed when the task
+    /// is cancelled (cancellation reaches `body` as `CancellationError` from its awaits).
     public static func withTemporary<Result>(
         named name: String, isolation: isolated (any Actor)? = #isolation, _ body: (Instance) async throws -> Result
     ) async throws -> Result {

@@ -1,4 +1,4 @@
-/// An event record that owns its data: what ``Instance/records(using:)`` yields and
+/// An event record that owns its data: what ``Instance/records(using:pollInterval:)`` yields and
 /// ``Record/copy()`` returns.
 public struct TraceRecord: Sendable, RecordFields {
     /// The event this record is an instance of.

@@ -67,5 +67,25 @@ extension KernelSuite {
             #expect(try DynamicEvent.all(system: "my_kprobes").isEmpty)
             #expect(try !Instance.names().contains("exec_open"))
         }
+
+        @Test(arguments: [SIGINT, SIGTERM])
+        func execOpenCleansUpWhenInterrupted(signal: Int32) async throws {
+            let execOpen = ChildRun.builtProduct("exec-open")
+            let pid = try #require(ChildRun.start([execOpen, "/bin/sleep", "60"], environment: [:]))
+            var ready = false
+            for _ in 0..<600 where !ready {
+                ready = try DynamicEvent.all(system: "my_kprobes").count == 2 && Instance.names().contains("exec_open")
+                if !ready { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            if !ready { kill(pid, SIGKILL) }
+            try #require(ready, "exec-open never set up its probes")
+            try await Task.sleep(for: .milliseconds(200))  // let it reach waitpid
+            kill(pid, signal)
+            let status = ChildRun.wait(pid)
+            #expect(status & 0x7F == 0, "exec-open died of the signal instead of handling it")
+            #expect((status >> 8) & 0xFF == 128 + signal)
+            #expect(try DynamicEvent.all(system: "my_kprobes").isEmpty)
+            #expect(try !Instance.names().contains("exec_open"))
+        }
     }
 }
