@@ -23,9 +23,16 @@ mount-tracefs:
 ## Host suites, the host suites under ASan and TSan, then the guest suites on a stock Debian kernel;
 ## prints how many tests ran in each.
 test: deps mount-tracefs
+	@rm -f .build/test-host.log .build/check-*.log .build/guest-test-*.log
 	@$(MAKE) --no-print-directory test-host
 	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory test-guest
+	@total=0; for log in .build/test-host.log .build/check-*.log .build/guest-test-*.log; do \
+	  count=$$(grep -a -o 'Test run with [0-9]* tests\? in [0-9]* suites\? passed' $$log | tail -1 | awk '{print $$4}'); \
+	  total=$$((total + $${count:-0})); \
+	done; \
+	echo "make test: host, ASan, TSan, stock-kernel guest and lockdown guest runs all passed"; \
+	echo "tests: $$total passed, 0 failed"
 
 ## The suites on this machine's kernel; fails when dynamic_events or instances differ afterwards.
 test-host: deps mount-tracefs
