@@ -4,11 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <stdlib.h>
 
 struct iterate_context {
-    long per_cpu[8];
-    long long missed;
     long records;
     long long checksum;
     int print_id;
@@ -22,8 +19,6 @@ static int read_buf(struct tep_event *event, struct tep_record *record, int cpu,
         context->buf = tep_find_field(event, "buf");
     }
     context->records++;
-    if (cpu < 8) context->per_cpu[cpu]++;
-    if (record->missed_events) context->missed += record->missed_events;
     if (context->buf && context->buf->offset <= record->size) {
         const char *text = (const char *)record->data + context->buf->offset;
         context->checksum += (long long)strnlen(text, (size_t)(record->size - context->buf->offset));
@@ -36,8 +31,6 @@ long baseline_iterate(struct tep_handle *tep, struct tracefs_instance *instance,
     if (tracefs_iterate_raw_events(tep, instance, NULL, 0, read_buf, &context) < 0)
         return -1;
     *checksum += context.checksum;
-    if (getenv("BENCH_DEBUG"))
-        fprintf(stderr, "baseline: cpu0 %ld cpu1 %ld missed %lld\n", context.per_cpu[0], context.per_cpu[1], context.missed);
     return context.records;
 }
 

@@ -215,7 +215,7 @@ struct Bench {
     static func measured(_ body: () throws -> Int) rethrows -> Int {
         let clock = ContinuousClock()
         MallocInterposerSwift.initialize()
-        if getenv("BENCH_NOHOOK") == nil { MallocInterposerSwift.hook() }
+        MallocInterposerSwift.hook()
         let start = clock.now
         let units = try body()
         let elapsed = clock.now - start
@@ -224,6 +224,8 @@ struct Bench {
         return units
     }
 
+    /// The last measurement. `nonisolated(unsafe)`: the benchmark measures one thing at a time on
+    /// one task, and only the main actor's code reads and writes it.
     enum Timing {
         nonisolated(unsafe) static var last: (duration: Duration, allocations: Int) = (.zero, 0)
     }

@@ -77,6 +77,7 @@ struct ProbeInput {
     }
 
     func commandLength(_ parts: String?...) throws(TraceFSError) {
+        // The parts, a separator after each, and room for the prefix ("r4096:") and the newline.
         let length = parts.reduce(0) { $0 + ($1?.utf8.count ?? 0) + 1 } + 8
         guard length <= Self.maximumCommandLength else {
             throw invalid("the probe definition is \(length) bytes long; the kernel reads at most "
