@@ -98,7 +98,7 @@ extension DynamicEvent {
             let listed = Kind.allCases.filter { kinds.contains(Kinds($0)) }
             try KernelWrite(operation: "destroy all dynamic events", kinds: listed, subject: "every event",
                             command: nil, absentIsSuccess: true)
-                .perform("tracefs_dynevent_destroy_all") { tracefs_dynevent_destroy_all(kinds.rawValue, force) }
+                .perform("tracefs_dynevent_destroy_all") { _ in tracefs_dynevent_destroy_all(kinds.rawValue, force) }
             return
         }
         var failure: TraceFSError?

@@ -22,7 +22,7 @@ extension DynamicEvent {
         try KernelWrite(operation: "create kprobe \(system ?? "kprobes")/\(event) on \(address)", kind: .kprobe,
                         subject: "\(system ?? "kprobes")/\(event)",
                         command: "p:\(system ?? "kprobes")/\(event) \(address) \(format ?? "")")
-            .perform("tracefs_kprobe_raw") { tracefs_kprobe_raw(system, event, address, format) }
+            .perform("tracefs_kprobe_raw") { _ in tracefs_kprobe_raw(system, event, address, format) }
     }
 
     /// Defines a kretprobe in one call, without keeping a descriptor.
@@ -45,7 +45,7 @@ extension DynamicEvent {
         try KernelWrite(operation: "create kretprobe \(system ?? "kprobes")/\(event) on \(address)", kind: .kretprobe,
                         subject: "\(system ?? "kprobes")/\(event)",
                         command: "r:\(system ?? "kprobes")/\(event) \(address) \(format ?? "")")
-            .perform("tracefs_kretprobe_raw") { tracefs_kretprobe_raw(system, event, address, format) }
+            .perform("tracefs_kretprobe_raw") { _ in tracefs_kretprobe_raw(system, event, address, format) }
     }
 
     /// Removes kprobes and kretprobes by name, as the libtracefs man page's `tracefs_kprobe_destroy`

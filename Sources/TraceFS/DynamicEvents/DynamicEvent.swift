@@ -96,13 +96,12 @@ public final class DynamicEvent: CustomStringConvertible {
         let write = KernelWrite(operation: "create \(description)", kind: kind, subject: "\(system)/\(event)",
                                 command: definition)
         guard libraryPrefixIsBroken else {
-            try write.perform("tracefs_dynevent_create") { tracefs_dynevent_create(pointer) }
+            try write.perform("tracefs_dynevent_create") { _ in tracefs_dynevent_create(pointer) }
             return
         }
-        let file = KernelFile.exists((try? TracingDirectory.path(for: "")).map { $0 + "/dynamic_events" } ?? "")
-            ? "dynamic_events" : "kprobe_events"
-        try write.perform("tracefs_instance_file_append") {
-            Int32(clamping: tracefs_instance_file_append(nil, file, definition + "\n"))
+        try write.perform("tracefs_instance_file_append") { directory in
+            let file = KernelFile.exists(directory + "/dynamic_events") ? "dynamic_events" : "kprobe_events"
+            return Int32(clamping: tracefs_instance_file_append(nil, file, definition + "\n"))
         }
     }
 
@@ -123,7 +122,7 @@ public final class DynamicEvent: CustomStringConvertible {
         let operation = "destroy \(description)"
         try KernelWrite(operation: operation, kind: kind, subject: "\(system)/\(event)", command: nil,
                         absentIsSuccess: true)
-            .perform("tracefs_dynevent_destroy") { tracefs_dynevent_destroy(pointer, force) }
+            .perform("tracefs_dynevent_destroy") { _ in tracefs_dynevent_destroy(pointer, force) }
     }
 
     /// Whether the kernel currently has this event.

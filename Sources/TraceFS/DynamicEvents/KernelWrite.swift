@@ -36,10 +36,11 @@ struct KernelWrite {
         self.absentIsSuccess = absentIsSuccess
     }
 
-    func perform(_ function: String, _ call: () -> Int32) throws(TraceFSError) {
+    /// Runs `call`, which gets the tracing directory, and turns its failure into a ``TraceFSError``.
+    func perform(_ function: String, _ call: (_ tracingDirectory: String) -> Int32) throws(TraceFSError) {
         try LibraryLock.withLock { () throws(TraceFSError) in
             let directory = try TracingDirectory.path(for: operation)
-            let result = withClearedErrno(call)
+            let result = withClearedErrno { call(directory) }
             guard result >= 0 else {
                 let error = currentErrno()
                 if absentIsSuccess && (error == ENOENT || !kinds.contains(where: { supported($0, directory) })) {
