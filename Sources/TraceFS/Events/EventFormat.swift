@@ -18,6 +18,8 @@ public final class EventFormat: Sendable, CustomStringConvertible {
     /// Own fields, then common ones: looked up by a linear scan, which for an event's handful of
     /// short names beats hashing the name on every record.
     @usableFromInline let searchOrder: [EventField]
+    /// `common_pid`, which every record is asked for: found once here, not by name per record.
+    let pidField: EventField?
 
     init(_ event: UnsafeMutablePointer<tep_event>) {
         system = String(cString: event.pointee.system)
@@ -26,6 +28,7 @@ public final class EventFormat: Sendable, CustomStringConvertible {
         fields = Self.list(event.pointee.format.fields)
         commonFields = Self.list(event.pointee.format.common_fields)
         searchOrder = fields + commonFields
+        pidField = commonFields.first { $0.name == "common_pid" }
     }
 
     /// The field named `name`, own or common.

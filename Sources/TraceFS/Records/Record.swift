@@ -31,7 +31,7 @@ public struct Record: ~Copyable, RecordFields {
     /// The kernel pid (a thread id; `gettid()`) of the task that was running when the event fired
     /// (`common_pid`).
     public var pid: Int32 {
-        guard let field = format.field(named: "common_pid") else { return -1 }
+        guard let field = format.pidField else { return -1 }
         return FieldReader.signed(field, in: data).map { Int32(truncatingIfNeeded: $0) } ?? -1
     }
 
