@@ -60,7 +60,7 @@ struct Bench {
 
             // iterate
             var expectedChecksum: Int64 = -1
-            if runs("iterate") { results.append(("iterate", try alternate(["swift", "c"]) { side in
+            if runs("iterate") { results.append(("iterate", try await alternate(["swift", "c"]) { side in
                 try fill()
                 var checksum: Int64 = 0
                 let count: Int
@@ -89,7 +89,7 @@ struct Bench {
             })) }
 
             // stream
-            if runs("stream") { results.append(("stream", try await alternateAsync(["swift", "c"]) { side in
+            if runs("stream") { results.append(("stream", try await alternate(["swift", "c"]) { side in
                 try fill()
                 if side == "c" {
                     var total: Int64 = 0
@@ -117,7 +117,7 @@ struct Bench {
             })) }
 
             // decode
-            if runs("decode") { results.append(("decode", try alternate(["decode", "hand", "c"]) { side in
+            if runs("decode") { results.append(("decode", try await alternate(["decode", "hand", "c"]) { side in
                 try fill()
                 var checksum: Int64 = 0
                 let count: Int
@@ -155,7 +155,7 @@ struct Bench {
 
             // lifecycle
             let group = session.group
-            if runs("lifecycle") { results.append(("lifecycle", try alternate(["swift", "c"]) { side in
+            if runs("lifecycle") { results.append(("lifecycle", try await alternate(["swift", "c"]) { side in
                 if side == "swift" {
                     return try measured {
                         for index in 0..<probes {
@@ -181,22 +181,7 @@ struct Bench {
     // MARK: - Rounds
 
     /// Runs `sides` alternately (the order rotating each round) for ``rounds`` rounds.
-    static func alternate(_ sides: [String], _ round: (String) throws -> Int) throws -> [(String, Samples)] {
-        var samples = Dictionary(uniqueKeysWithValues: sides.map { ($0, Samples()) })
-        for index in 0..<rounds {
-            for offset in 0..<sides.count {
-                let side = sides[(index + offset) % sides.count]
-                if getenv("BENCH_DEBUG") != nil { print("round \(index) \(side)") }
-                let units = try round(side)
-                samples[side]!.seconds.append(Timing.last.duration.seconds)
-                samples[side]!.allocations.append(Timing.last.allocations)
-                samples[side]!.units = units
-            }
-        }
-        return sides.map { ($0, samples[$0]!) }
-    }
-
-    static func alternateAsync(_ sides: [String], _ round: (String) async throws -> Int) async throws -> [(String, Samples)] {
+    static func alternate(_ sides: [String], _ round: (String) async throws -> Int) async throws -> [(String, Samples)] {
         var samples = Dictionary(uniqueKeysWithValues: sides.map { ($0, Samples()) })
         for index in 0..<rounds {
             for offset in 0..<sides.count {
