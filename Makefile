@@ -77,8 +77,10 @@ demo: deps mount-tracefs
 	fi
 
 ## The Swift overlay against the same work through the C API, alternating sides (see Benchmarks/).
+## --disable-build-manifest-caching: SwiftPM only notices files added to the root package, and the
+## library is a path dependency here.
 bench: deps mount-tracefs
-	cd Benchmarks && swift build -c release
+	cd Benchmarks && swift build -c release --disable-build-manifest-caching
 	cd Benchmarks && LD_PRELOAD=$$(swift build -c release --show-bin-path)/libMallocInterposerSwift.so \
 	  $$(swift build -c release --show-bin-path)/tracefs-bench
 

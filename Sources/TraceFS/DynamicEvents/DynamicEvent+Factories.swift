@@ -96,15 +96,15 @@ extension DynamicEvent {
     public static func eprobe(
         system: String? = nil, event: String, targetSystem: String, targetEvent: String, fetchArgs: String? = nil
     ) throws(TraceFSError) -> DynamicEvent {
-        let operation = "describe eprobe \(ProbeInput.display(event)) on \(ProbeInput.display(targetSystem)).\(ProbeInput.display(targetEvent))"
-        let input = ProbeInput(operation: operation)
+        let input = ProbeInput(operation:
+            "describe eprobe \(ProbeInput.display(event)) on \(ProbeInput.display(targetSystem)).\(ProbeInput.display(targetEvent))")
         if let system { try input.name(system, as: "group") }
         try input.name(event, as: "event")
         try input.name(targetSystem, as: "target system")
         try input.name(targetEvent, as: "target event")
         try input.format(fetchArgs, as: "fetch arguments")
         try input.commandLength(system, event, targetSystem, targetEvent, fetchArgs)
-        return try allocated("tracefs_eprobe_alloc", operation: operation) {
+        return try allocated("tracefs_eprobe_alloc", operation: input.operation()) {
             tracefs_eprobe_alloc(system, event, targetSystem, targetEvent, fetchArgs)
         }
     }
@@ -128,15 +128,15 @@ extension DynamicEvent {
     private static func userProbe(
         _ kind: Kind, system: String?, event: String, file: String, offset: UInt64, fetchArgs: String?
     ) throws(TraceFSError) -> DynamicEvent {
-        let operation = "describe \(kind) \(ProbeInput.display(event)) on \(ProbeInput.display(file)):0x\(String(offset, radix: 16))"
-        let input = ProbeInput(operation: operation)
+        let input = ProbeInput(
+            operation: "describe \(kind) \(ProbeInput.display(event)) on \(ProbeInput.display(file)):0x\(String(offset, radix: 16))")
         if let system { try input.name(system, as: "group") }
         try input.name(event, as: "event")
         try input.format(fetchArgs, as: "fetch arguments")
         try input.userBinary(file, offset: offset)
-        try input.commandLength(system, event, file + ":0x0000000000000000", fetchArgs)
+        try input.commandLength(system, event, file, fetchArgs, extra: ":0x0000000000000000".utf8.count)
         let function = kind == .uprobe ? "tracefs_uprobe_alloc" : "tracefs_uretprobe_alloc"
-        return try allocated(function, operation: operation) {
+        return try allocated(function, operation: input.operation()) {
             kind == .uprobe
                 ? tracefs_uprobe_alloc(system, event, file, offset, fetchArgs)
                 : tracefs_uretprobe_alloc(system, event, file, offset, fetchArgs)
@@ -145,15 +145,15 @@ extension DynamicEvent {
 
     /// Wraps what a libtracefs allocator returned, or throws its failure.
     static func allocated(
-        _ function: String, operation: String, _ allocate: () -> OpaquePointer?
+        _ function: String, operation: @autoclosure () -> String, _ allocate: () -> OpaquePointer?
     ) throws(TraceFSError) -> DynamicEvent {
         guard let pointer = withClearedErrno(allocate) else {
             let error = currentErrno()
             throw TraceFSError(
                 error == ENOMEM || error == 0 ? .outOfMemory : TraceFSError.Code.from(errno: error),
-                operation: operation, reason: "libtracefs could not allocate the event descriptor",
+                operation: operation(), reason: "libtracefs could not allocate the event descriptor",
                 function: function, errno: reportableErrno(error))
         }
-        return try DynamicEvent(taking: pointer, operation: operation)
+        return try DynamicEvent(taking: pointer, operation: operation())
     }
 }

@@ -95,10 +95,10 @@ extension DynamicEvent {
     /// `tracefs_dynevent_destroy` on each event of the group.
     public static func destroyAll(_ kinds: Kinds = .all, system: String? = nil, force: Bool = false) throws(TraceFSError) {
         guard let system else {
-            let listed = Kind.allCases.filter { kinds.contains(Kinds($0)) }
-            try KernelWrite(operation: "destroy all dynamic events", kinds: listed, subject: "every event",
-                            command: nil, absentIsSuccess: true)
-                .perform("tracefs_dynevent_destroy_all") { _ in tracefs_dynevent_destroy_all(kinds.rawValue, force) }
+            try KernelWrite.perform("tracefs_dynevent_destroy_all", operation: "destroy all dynamic events", kinds: kinds,
+                                    subject: "every event", command: nil, absentIsSuccess: true) { _ in
+                tracefs_dynevent_destroy_all(kinds.rawValue, force)
+            }
             return
         }
         var failure: TraceFSError?

@@ -19,10 +19,10 @@ extension DynamicEvent {
         system: String? = nil, event: String? = nil, address: String, format: String? = nil
     ) throws(TraceFSError) {
         let event = try checkedKernelProbe(.kprobe, system: system, event: event, address: address, format: format)
-        try KernelWrite(operation: "create kprobe \(system ?? "kprobes")/\(event) on \(address)", kind: .kprobe,
-                        subject: "\(system ?? "kprobes")/\(event)",
-                        command: "p:\(system ?? "kprobes")/\(event) \(address) \(format ?? "")")
-            .perform("tracefs_kprobe_raw") { _ in tracefs_kprobe_raw(system, event, address, format) }
+        try KernelWrite.perform(
+            "tracefs_kprobe_raw", operation: "create kprobe \(system ?? "kprobes")/\(event) on \(address)", kinds: .kprobe,
+            subject: "\(system ?? "kprobes")/\(event)", command: "p:\(system ?? "kprobes")/\(event) \(address) \(format ?? "")"
+        ) { _ in tracefs_kprobe_raw(system, event, address, format) }
     }
 
     /// Defines a kretprobe in one call, without keeping a descriptor.
@@ -42,10 +42,10 @@ extension DynamicEvent {
         system: String? = nil, event: String? = nil, address: String, format: String? = nil
     ) throws(TraceFSError) {
         let event = try checkedKernelProbe(.kretprobe, system: system, event: event, address: address, format: format)
-        try KernelWrite(operation: "create kretprobe \(system ?? "kprobes")/\(event) on \(address)", kind: .kretprobe,
-                        subject: "\(system ?? "kprobes")/\(event)",
-                        command: "r:\(system ?? "kprobes")/\(event) \(address) \(format ?? "")")
-            .perform("tracefs_kretprobe_raw") { _ in tracefs_kretprobe_raw(system, event, address, format) }
+        try KernelWrite.perform(
+            "tracefs_kretprobe_raw", operation: "create kretprobe \(system ?? "kprobes")/\(event) on \(address)", kinds: .kretprobe,
+            subject: "\(system ?? "kprobes")/\(event)", command: "r:\(system ?? "kprobes")/\(event) \(address) \(format ?? "")"
+        ) { _ in tracefs_kretprobe_raw(system, event, address, format) }
     }
 
     /// Removes kprobes and kretprobes by name, as the libtracefs man page's `tracefs_kprobe_destroy`

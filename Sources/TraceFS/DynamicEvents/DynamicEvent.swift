@@ -93,13 +93,16 @@ public final class DynamicEvent: CustomStringConvertible {
     ///
     /// The corresponding C function is `tracefs_dynevent_create`.
     public func create() throws(TraceFSError) {
-        let write = KernelWrite(operation: "create \(description)", kind: kind, subject: "\(system)/\(event)",
-                                command: definition)
         guard libraryPrefixIsBroken else {
-            try write.perform("tracefs_dynevent_create") { _ in tracefs_dynevent_create(pointer) }
+            try KernelWrite.perform("tracefs_dynevent_create", operation: "create \(description)", kinds: Kinds(kind),
+                                    subject: "\(system)/\(event)", command: definition) { _ in
+                tracefs_dynevent_create(pointer)
+            }
             return
         }
-        try write.perform("tracefs_instance_file_append") { directory in
+        let definition = self.definition
+        try KernelWrite.perform("tracefs_instance_file_append", operation: "create \(description)", kinds: Kinds(kind),
+                                subject: "\(system)/\(event)", command: definition) { directory in
             let file = KernelFile.exists(directory + "/dynamic_events") ? "dynamic_events" : "kprobe_events"
             return Int32(clamping: tracefs_instance_file_append(nil, file, definition + "\n"))
         }
@@ -119,10 +122,10 @@ public final class DynamicEvent: CustomStringConvertible {
     ///
     /// The corresponding C function is `tracefs_dynevent_destroy`.
     public func destroy(force: Bool = false) throws(TraceFSError) {
-        let operation = "destroy \(description)"
-        try KernelWrite(operation: operation, kind: kind, subject: "\(system)/\(event)", command: nil,
-                        absentIsSuccess: true)
-            .perform("tracefs_dynevent_destroy") { _ in tracefs_dynevent_destroy(pointer, force) }
+        try KernelWrite.perform("tracefs_dynevent_destroy", operation: "destroy \(description)", kinds: Kinds(kind),
+                                subject: "\(system)/\(event)", command: nil, absentIsSuccess: true) { _ in
+            tracefs_dynevent_destroy(pointer, force)
+        }
     }
 
     /// Whether the kernel currently has this event.

@@ -9,11 +9,13 @@ import Musl
 /// One call that writes a dynamic-event definition to the kernel, and the error that explains its
 /// failure.
 ///
-/// It runs the C call inside ``LibraryLock``; on failure it reads errno first, then the kernel's
-/// `error_log` entry for exactly the definition that was written, if there is one. The error
-/// names lockdown or the missing kernel feature when those are the cause, whatever errno the C
-/// call reported (libtracefs 1.6.4 reports EINVAL for a kprobe on a kernel without kprobe events,
-/// and ENOENT under lockdown, where tracefs hides `dynamic_events`).
+/// ``perform(_:operation:kinds:subject:command:absentIsSuccess:_:)`` runs the C call inside
+/// ``LibraryLock``; on failure it reads errno first, then the kernel's `error_log` entry for exactly
+/// the definition that was written, if there is one. The error names lockdown or the missing kernel
+/// feature when those are the cause, whatever errno the C call reported (libtracefs 1.6.4 reports
+/// EINVAL for a kprobe on a kernel without kprobe events, and ENOENT under lockdown, where tracefs
+/// hides `dynamic_events`). The texts that describe the write are built only when it fails, so a
+/// successful write costs what the C call costs.
 struct KernelWrite {
     let operation: String
     let kinds: [DynamicEvent.Kind]
@@ -21,33 +23,29 @@ struct KernelWrite {
     let subject: String
     /// The definition line written, as the kernel logs it with a failure; `nil` for removals.
     let command: String?
-    /// Treat "no such event" as success (destroying what is already gone).
-    var absentIsSuccess = false
-
-    init(operation: String, kind: DynamicEvent.Kind, subject: String, command: String?, absentIsSuccess: Bool = false) {
-        self.init(operation: operation, kinds: [kind], subject: subject, command: command, absentIsSuccess: absentIsSuccess)
-    }
-
-    init(operation: String, kinds: [DynamicEvent.Kind], subject: String, command: String?, absentIsSuccess: Bool = false) {
-        self.operation = operation
-        self.kinds = kinds
-        self.subject = subject
-        self.command = command
-        self.absentIsSuccess = absentIsSuccess
-    }
 
     /// Runs `call`, which gets the tracing directory, and turns its failure into a ``TraceFSError``.
-    func perform(_ function: String, _ call: (_ tracingDirectory: String) -> Int32) throws(TraceFSError) {
+    ///
+    /// - Parameters:
+    ///   - absentIsSuccess: Treat "no such event" as success (destroying what is already gone).
+    static func perform(
+        _ function: String, operation: @autoclosure () -> String, kinds: DynamicEvent.Kinds,
+        subject: @autoclosure () -> String, command: @autoclosure () -> String?, absentIsSuccess: Bool = false,
+        _ call: (_ tracingDirectory: String) -> Int32
+    ) throws(TraceFSError) {
         try LibraryLock.withLock { () throws(TraceFSError) in
-            let directory = try TracingDirectory.path(for: operation)
+            let directory = try TracingDirectory.path(for: operation())
             let result = withClearedErrno { call(directory) }
             guard result >= 0 else {
                 let error = currentErrno()
-                if absentIsSuccess && (error == ENOENT || !kinds.contains(where: { supported($0, directory) })) {
+                let write = KernelWrite(operation: operation(), kinds: DynamicEvent.Kind.allCases.filter {
+                    kinds.contains(DynamicEvent.Kinds($0))
+                }, subject: subject(), command: command())
+                if absentIsSuccess && (error == ENOENT || !write.kinds.contains(where: { write.supported($0, directory) })) {
                     return
                 }
-                let message = command.flatMap { KernelErrorLog(tracingDirectory: directory).message(about: $0) }
-                throw failure(function: function, errno: error, kernelMessage: message, directory: directory)
+                let message = write.command.flatMap { KernelErrorLog(tracingDirectory: directory).message(about: $0) }
+                throw write.failure(function: function, errno: error, kernelMessage: message, directory: directory)
             }
         }
     }

@@ -23,26 +23,20 @@ public struct EventField: Sendable, Hashable, CustomStringConvertible {
     /// Its C type as the kernel prints it, such as `unsigned long` or `__data_loc char[]`.
     public let type: String
     /// Where it starts in the record's data.
-    public let offset: Int
+    public var offset: Int { layout.offset }
     /// Its size in bytes (0 for `char[]` running to the end; 4 for a `__data_loc` word).
-    public let size: Int
+    public var size: Int { layout.size }
     /// How to read it.
-    public let kind: Kind
-    /// Whether the field is `__rel_loc` (offset relative to the end of the field) rather than
-    /// `__data_loc` (offset from the start of the record).
-    @usableFromInline let isRelative: Bool
-    /// Whether the field is a `__data_loc` / `__rel_loc` word pointing at the data.
-    @usableFromInline let isDynamic: Bool
+    public var kind: Kind { layout.kind }
+    /// What reading a record's copy of the field needs.
+    @usableFromInline let layout: FieldLayout
 
     init(_ field: tep_format_field) {
         name = String(cString: field.name)
         type = String(cString: field.type)
-        offset = Int(field.offset)
-        size = Int(field.size)
         let flags = field.flags
         let has = { (flag: tep_format_flags) in flags & UInt(flag.rawValue) != 0 }
-        isRelative = has(TEP_FIELD_IS_RELATIVE)
-        isDynamic = has(TEP_FIELD_IS_DYNAMIC)
+        let kind: Kind
         if has(TEP_FIELD_IS_DYNAMIC) {
             kind = has(TEP_FIELD_IS_STRING) || type.contains("char") ? .dynamicString : .array
         } else if has(TEP_FIELD_IS_ARRAY) {
@@ -52,6 +46,8 @@ public struct EventField: Sendable, Hashable, CustomStringConvertible {
         } else {
             kind = .unsignedInteger
         }
+        layout = FieldLayout(offset: Int(field.offset), size: Int(field.size), kind: kind,
+                             isDynamic: has(TEP_FIELD_IS_DYNAMIC), isRelative: has(TEP_FIELD_IS_RELATIVE))
     }
 
     /// "unsigned long ip (offset 8, 8 bytes)".

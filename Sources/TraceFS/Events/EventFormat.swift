@@ -3,7 +3,7 @@ import CTraceFS
 /// A trace event's identity and fields, read once from libtraceevent's parsed format.
 ///
 /// It copies what it needs, so it stays valid after the ``EventCatalog`` it came from is gone.
-public final class EventFormat: Sendable, CustomStringConvertible {
+public final class EventFormat: CustomStringConvertible {
     /// The event's system (group), such as `ftrace` or `my_kprobes`.
     public let system: String
     /// The event's name, such as `print`.
@@ -15,11 +15,11 @@ public final class EventFormat: Sendable, CustomStringConvertible {
     /// The fields every event has: `common_type`, `common_flags`, `common_preempt_count`,
     /// `common_pid`.
     public let commonFields: [EventField]
-    /// Own fields, then common ones: looked up by a linear scan, which for an event's handful of
-    /// short names beats hashing the name on every record.
-    @usableFromInline let searchOrder: [EventField]
+    /// Own fields, then common ones, for records to look up by name: a linear scan, which for an
+    /// event's handful of short names beats hashing the name on every record.
+    @usableFromInline let fieldTable: FieldTable
     /// `common_pid`, which every record is asked for: found once here, not by name per record.
-    let pidField: EventField?
+    let pidField: FieldLayout?
 
     init(_ event: UnsafeMutablePointer<tep_event>) {
         system = String(cString: event.pointee.system)
@@ -27,19 +27,17 @@ public final class EventFormat: Sendable, CustomStringConvertible {
         id = event.pointee.id
         fields = Self.list(event.pointee.format.fields)
         commonFields = Self.list(event.pointee.format.common_fields)
-        searchOrder = fields + commonFields
-        pidField = commonFields.first { $0.name == "common_pid" }
+        fieldTable = FieldTable(fields + commonFields)
+        pidField = fieldTable.layout(named: "common_pid")
+    }
+
+    deinit {
+        fieldTable.deallocate()
     }
 
     /// The field named `name`, own or common.
-    @inlinable
     public func field(named name: String) -> EventField? {
-        var index = 0
-        while index < searchOrder.count {
-            if searchOrder[index].name == name { return searchOrder[index] }
-            index += 1
-        }
-        return nil
+        fields.first { $0.name == name } ?? commonFields.first { $0.name == name }
     }
 
     /// "ftrace/print".
@@ -55,3 +53,7 @@ public final class EventFormat: Sendable, CustomStringConvertible {
         return fields
     }
 }
+
+// Sendable: every property is a constant set in `init`; the field table's memory is written there,
+// only read afterwards, and freed in `deinit` when no thread can hold the format any more.
+extension EventFormat: @unchecked Sendable {}

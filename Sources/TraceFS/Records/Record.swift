@@ -7,9 +7,8 @@ import CTraceFS
 /// stored or escape the callback while its memory is being reused. Keep what you need by reading
 /// fields, decoding, or ``copy()``.
 public struct Record: ~Copyable, RecordFields {
-    /// The event this record is an instance of. (Held without reference counting: the catalog's
-    /// cache keeps it alive for the whole read, and a copy taken out of the record is a strong one.)
-    public unowned(unsafe) let format: EventFormat
+    /// The event this record is an instance of.
+    public var format: EventFormat { formatReference.takeUnretainedValue() }
     /// The CPU whose buffer held the record.
     public let cpu: Int
     /// The record's time stamp, in the instance's trace clock (nanoseconds for `local`).
@@ -17,10 +16,14 @@ public struct Record: ~Copyable, RecordFields {
     /// How many events the kernel dropped before this one in this CPU's buffer (buffer full).
     public let lostEventsBefore: Int64
     @usableFromInline let data: UnsafeRawBufferPointer
-    unowned(unsafe) let catalog: EventCatalog
+    /// Held without reference counting: the catalog's cache keeps the format alive for the whole
+    /// read, and ``format`` hands out a strong reference.
+    let formatReference: Unmanaged<EventFormat>
+    /// The catalog the reader holds for the whole read; unretained, like ``format``.
+    let catalog: Unmanaged<EventCatalog>
 
-    init(format: EventFormat, record: UnsafeMutablePointer<tep_record>, cpu: Int32, catalog: EventCatalog) {
-        self.format = format
+    init(format: Unmanaged<EventFormat>, record: UnsafeMutablePointer<tep_record>, cpu: Int32, catalog: Unmanaged<EventCatalog>) {
+        formatReference = format
         self.cpu = Int(cpu)
         timestamp = record.pointee.ts
         lostEventsBefore = record.pointee.missed_events
@@ -31,13 +34,13 @@ public struct Record: ~Copyable, RecordFields {
     /// The kernel pid (a thread id; `gettid()`) of the task that was running when the event fired
     /// (`common_pid`).
     public var pid: Int32 {
-        guard let field = format.pidField else { return -1 }
+        guard let field = formatReference._withUnsafeGuaranteedRef(\.pidField) else { return -1 }
         return FieldReader.signed(field, in: data).map { Int32(truncatingIfNeeded: $0) } ?? -1
     }
 
     /// That process's command name, from the kernel's saved command lines (`saved_cmdlines`).
     public var command: String? {
-        catalog.command(forPID: pid)
+        catalog.takeUnretainedValue().command(forPID: pid)
     }
 
     @inlinable
@@ -47,7 +50,8 @@ public struct Record: ~Copyable, RecordFields {
 
     /// An owned copy that outlives the callback.
     public func copy() -> TraceRecord {
-        TraceRecord(format: format, cpu: cpu, timestamp: timestamp, pid: pid, catalog: catalog,
-                    bytes: RecordBytes(copying: data), range: 0..<data.count)
+        let entry = RecordBatch.Entry(format: formatReference, cpu: cpu, timestamp: timestamp, pid: pid,
+                                      range: 0..<data.count)
+        return RecordBatch(catalog: catalog.takeUnretainedValue(), bytes: Array(data), entries: [entry]).record(at: 0)
     }
 }

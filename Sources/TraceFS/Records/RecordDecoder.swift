@@ -1,15 +1,18 @@
-/// A `Decoder` over one record's fields, keyed by field name. It is a small struct (an
-/// existential's inline storage holds it), so decoding a record allocates only what the decoded
+/// A `Decoder` over one record's fields, keyed by field name. It is a small struct of plain values
+/// (an existential's inline storage holds it), so decoding a record allocates only what the decoded
 /// value itself needs and the box of its keyed container.
 @usableFromInline
 struct RecordDecoder: Decoder {
-    @usableFromInline let format: EventFormat
-    @usableFromInline let data: UnsafeRawBufferPointer
+    @usableFromInline let fields: DecodableFields
 
     @inlinable
     init(format: EventFormat, data: UnsafeRawBufferPointer) {
-        self.format = format
-        self.data = data
+        fields = DecodableFields(format: format, data: data)
+    }
+
+    @inlinable
+    init(fields: DecodableFields) {
+        self.fields = fields
     }
 
     @inlinable var codingPath: [any CodingKey] { [] }
@@ -17,7 +20,7 @@ struct RecordDecoder: Decoder {
 
     @inlinable
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
-        KeyedDecodingContainer(Fields(format: format, data: data))
+        KeyedDecodingContainer(Fields(fields))
     }
 
     @inlinable
@@ -30,117 +33,119 @@ struct RecordDecoder: Decoder {
         throw DecodingError.typeMismatch(Any.self, .init(codingPath: [], debugDescription: "a record is keyed by field name"))
     }
 
-    /// The record's fields as a keyed container.
+    /// The record's fields as a keyed container: each call names its field and forwards to
+    /// ``DecodableFields``.
     @usableFromInline
     struct Fields<Key: CodingKey>: KeyedDecodingContainerProtocol {
-        @usableFromInline let format: EventFormat
-        @usableFromInline let data: UnsafeRawBufferPointer
+        @usableFromInline let fields: DecodableFields
 
         @inlinable
-        init(format: EventFormat, data: UnsafeRawBufferPointer) {
-            self.format = format
-            self.data = data
+        init(_ fields: DecodableFields) {
+            self.fields = fields
         }
 
         @inlinable
         var codingPath: [any CodingKey] { [] }
         @inlinable
-        var allKeys: [Key] { (format.commonFields + format.fields).compactMap { Key(stringValue: $0.name) } }
+        var allKeys: [Key] {
+            let format = fields.format.takeUnretainedValue()
+            return (format.commonFields + format.fields).compactMap { Key(stringValue: $0.name) }
+        }
 
         @inlinable
-        func contains(_ key: Key) -> Bool { format.field(named: key.stringValue) != nil }
+        func contains(_ key: Key) -> Bool { fields.contains(key.stringValue) }
 
         @inlinable
         func decodeNil(forKey key: Key) throws -> Bool { !contains(key) }
 
+        /// `body`'s value for the field named by `key`, or the `DecodingError` that names `key`.
         @inlinable
-        func field(_ key: Key) throws -> EventField {
-            guard let field = format.field(named: key.stringValue) else {
-                throw DecodingError.keyNotFound(key, .init(codingPath: [key], debugDescription: ""))
+        func read<Value>(
+            _ key: Key, _ body: (DecodableFields, String) throws(FieldDecodingFailure) -> Value
+        ) throws -> Value {
+            do {
+                return try body(fields, key.stringValue)
+            } catch {
+                throw error.decodingError(for: key)
             }
-            return field
         }
 
         @inlinable
-        func integer<Value: FixedWidthInteger>(_ type: Value.Type, _ key: Key) throws -> Value {
-            let field = try field(key)
-            let converted: Value?
-            switch field.kind {
-            case .signedInteger: converted = FieldReader.signed(field, in: data).flatMap { Value(exactly: $0) }
-            case .unsignedInteger: converted = FieldReader.unsigned(field, in: data).flatMap { Value(exactly: $0) }
-            default: throw mismatch(Value.self, field, key)
-            }
-            guard let converted else {
-                let raw = FieldReader.value(field, in: data)?.description ?? "?"
-                throw DecodingError.dataCorrupted(.init(
-                    codingPath: [key], debugDescription: "its value \(raw) does not fit \(Value.self)"))
-            }
-            return converted
+        func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool {
+            try read(key) { fields, name throws(FieldDecodingFailure) in try fields.integer(UInt64.self, name) != 0 }
         }
-
-        @inlinable
-        func mismatch(_ type: Any.Type, _ field: EventField, _ key: Key) -> DecodingError {
-            .typeMismatch(type, .init(codingPath: [key], debugDescription: "it is `\(field.type)`, not \(type)"))
-        }
-
-        @inlinable
-        func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try integer(UInt64.self, key) != 0 }
         @inlinable
         func decode(_ type: String.Type, forKey key: Key) throws -> String {
-            let field = try field(key)
-            guard let value = FieldReader.string(field, in: data) else { throw mismatch(String.self, field, key) }
-            return value
+            try read(key) { fields, name throws(FieldDecodingFailure) in try fields.string(name) }
         }
         @inlinable
-        func decode(_ type: Double.Type, forKey key: Key) throws -> Double { throw mismatch(Double.self, try field(key), key) }
+        func decode(_ type: Double.Type, forKey key: Key) throws -> Double {
+            try read(key) { fields, name throws(FieldDecodingFailure) in
+                _ = try fields.layout(name)
+                throw fields.mismatch(name, Double.self)
+            }
+        }
         @inlinable
-        func decode(_ type: Float.Type, forKey key: Key) throws -> Float { throw mismatch(Float.self, try field(key), key) }
+        func decode(_ type: Float.Type, forKey key: Key) throws -> Float {
+            try read(key) { fields, name throws(FieldDecodingFailure) in
+                _ = try fields.layout(name)
+                throw fields.mismatch(name, Float.self)
+            }
+        }
         @inlinable
-        func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try integer(Int.self, key) }
+        func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try read(key) { fields, name throws(FieldDecodingFailure) in try fields.integer(Int.self, name) } }
         @inlinable
-        func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try integer(Int8.self, key) }
+        func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try read(key) { fields, name throws(FieldDecodingFailure) in try fields.integer(Int8.self, name) } }
         @inlinable
-        func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try integer(Int16.self, key) }
+        func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try read(key) { fields, name throws(FieldDecodingFailure) in try fields.integer(Int16.self, name) } }
         @inlinable
-        func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try integer(Int32.self, key) }
+        func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try read(key) { fields, name throws(FieldDecodingFailure) in try fields.integer(Int32.self, name) } }
         @inlinable
-        func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try integer(Int64.self, key) }
+        func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try read(key) { fields, name throws(FieldDecodingFailure) in try fields.integer(Int64.self, name) } }
         @inlinable
-        func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try integer(UInt.self, key) }
+        func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try read(key) { fields, name throws(FieldDecodingFailure) in try fields.integer(UInt.self, name) } }
         @inlinable
-        func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try integer(UInt8.self, key) }
+        func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try read(key) { fields, name throws(FieldDecodingFailure) in try fields.integer(UInt8.self, name) } }
         @inlinable
-        func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try integer(UInt16.self, key) }
+        func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try read(key) { fields, name throws(FieldDecodingFailure) in try fields.integer(UInt16.self, name) } }
         @inlinable
-        func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try integer(UInt32.self, key) }
+        func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try read(key) { fields, name throws(FieldDecodingFailure) in try fields.integer(UInt32.self, name) } }
         @inlinable
-        func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try integer(UInt64.self, key) }
+        func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try read(key) { fields, name throws(FieldDecodingFailure) in try fields.integer(UInt64.self, name) } }
 
         @inlinable
         func decode<Value: Decodable>(_ type: Value.Type, forKey key: Key) throws -> Value {
-            let field = try field(key)
-            if Value.self == [UInt8].self, let span = FieldReader.span(field, in: data) {
-                return Array(span) as! Value
+            try read(key) { fields, name throws(FieldDecodingFailure) in
+                guard Value.self == [UInt8].self else {
+                    _ = try fields.layout(name)
+                    throw fields.mismatch(name, Value.self)
+                }
+                return try fields.bytes(name) as! Value
             }
-            throw mismatch(Value.self, field, key)
         }
 
         @inlinable
         func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
             -> KeyedDecodingContainer<NestedKey>
         {
-            throw mismatch(NestedKey.self, try field(key), key)
+            try read(key) { fields, name throws(FieldDecodingFailure) in
+                _ = try fields.layout(name)
+                throw fields.mismatch(name, NestedKey.self)
+            }
         }
 
         @inlinable
         func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
-            throw mismatch([Any].self, try field(key), key)
+            try read(key) { fields, name throws(FieldDecodingFailure) in
+                _ = try fields.layout(name)
+                throw fields.mismatch(name, [Any].self)
+            }
         }
 
         @inlinable
-        func superDecoder() throws -> any Decoder { RecordDecoder(format: format, data: data) }
+        func superDecoder() throws -> any Decoder { RecordDecoder(fields: fields) }
         @inlinable
-        func superDecoder(forKey key: Key) throws -> any Decoder { RecordDecoder(format: format, data: data) }
+        func superDecoder(forKey key: Key) throws -> any Decoder { RecordDecoder(fields: fields) }
     }
 
     /// The `DecodingError` as a ``TraceFSError`` that names the field and what is wrong with it.

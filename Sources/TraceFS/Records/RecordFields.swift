@@ -11,7 +11,7 @@ extension RecordFields where Self: ~Copyable {
     /// The value of the integer field `name` as signed, or `nil` when there is no such integer field.
     @inlinable
     public func signed(_ name: String) -> Int64? {
-        guard let field = format.field(named: name) else { return nil }
+        guard let field = format.fieldTable.layout(named: name) else { return nil }
         return withUnsafeData { data in
             switch field.kind {
             case .signedInteger: FieldReader.signed(field, in: data)
@@ -24,7 +24,7 @@ extension RecordFields where Self: ~Copyable {
     /// The value of the integer field `name` as unsigned, or `nil` when there is no such integer field.
     @inlinable
     public func unsigned(_ name: String) -> UInt64? {
-        guard let field = format.field(named: name) else { return nil }
+        guard let field = format.fieldTable.layout(named: name) else { return nil }
         return withUnsafeData { data in
             switch field.kind {
             case .unsignedInteger: FieldReader.unsigned(field, in: data)
@@ -38,21 +38,21 @@ extension RecordFields where Self: ~Copyable {
     /// its first NUL; `nil` when there is no such string field.
     @inlinable
     public func string(_ name: String) -> String? {
-        guard let field = format.field(named: name) else { return nil }
+        guard let field = format.fieldTable.layout(named: name) else { return nil }
         return withUnsafeData { FieldReader.string(field, in: $0) }
     }
 
     /// The raw bytes of the field `name`; `nil` when there is no such field.
     @inlinable
     public func bytes(_ name: String) -> [UInt8]? {
-        guard let field = format.field(named: name) else { return nil }
+        guard let field = format.fieldTable.layout(named: name) else { return nil }
         return withUnsafeData { data in FieldReader.span(field, in: data).map { Array($0) } }
     }
 
     /// The field `name`, read according to its kind.
     @inlinable
     public func value(_ name: String) -> FieldValue? {
-        guard let field = format.field(named: name) else { return nil }
+        guard let field = format.fieldTable.layout(named: name) else { return nil }
         return withUnsafeData { FieldReader.value(field, in: $0) }
     }
 

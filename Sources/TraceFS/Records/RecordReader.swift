@@ -9,24 +9,14 @@ import Musl
 #endif
 
 /// Drives `tracefs_iterate_raw_events` with a Swift closure: one pass over what the instance's
-/// buffers hold now, or passes until stopped (follow mode).
-///
-/// The C callback reaches its state through an unretained pointer to this object, which lives for
-/// the whole call. Per record it builds a ``Record`` on the stack and looks the event's format up
-/// in a one-entry cache before the catalog's table, so reading allocates nothing per record.
+/// buffers hold now, or passes until stopped (follow mode). Each record goes through a
+/// ``RecordCallback``, which builds a ``Record`` on the stack, so reading allocates nothing per record.
 final class RecordReader {
-    typealias Body = (borrowing Record) throws -> IterationAction
-
     let catalog: EventCatalog
     let instance: Instance
     let stopRequested: Atomic<Bool>
     /// Wakes a follower that waits for the buffers to fill, so that a stop takes effect at once.
     private let wakeUp = DispatchSemaphore(value: 0)
-    private var body: Body?
-    private var failure: (any Error)?
-    private var stopped = false
-    private var lastEvent: UnsafeMutablePointer<tep_event>?
-    private var lastFormat: EventFormat?
 
     init(catalog: EventCatalog, instance: Instance) {
         self.catalog = catalog
@@ -36,29 +26,30 @@ final class RecordReader {
 
     /// Reads until the buffers are empty (`follow` false) or until `body` stops, ``requestStop()``
     /// is called, or `body` throws. `afterPass` runs each time the buffers have been read empty.
-    func read(follow: Bool, pollInterval: Duration, afterPass: () -> Void = {}, _ body: Body) throws {
+    func read(follow: Bool, pollInterval: Duration, afterPass: () -> Void = {}, _ body: RecordCallback.Body) throws {
         try withoutActuallyEscaping(body) { body in
-            self.body = body
-            defer { self.body = nil }
-            let context = Unmanaged.passUnretained(self).toOpaque()
-            repeat {
-                catalog.allowCommandReload()
-                let result = instance.withDescriptor { descriptor in
-                    withClearedErrno {
-                        tracefs_iterate_raw_events(catalog.handle, descriptor, nil, 0, recordCallback, context)
+            let callback = RecordCallback(reader: self, body: body)
+            try withExtendedLifetime(callback) {
+                let context = Unmanaged.passUnretained(callback).toOpaque()
+                repeat {
+                    catalog.allowCommandReload()
+                    let result = instance.withDescriptor { descriptor in
+                        withClearedErrno {
+                            tracefs_iterate_raw_events(catalog.handle, descriptor, nil, 0, RecordCallback.function, context)
+                        }
                     }
-                }
-                if let failure { throw failure }
-                if result < 0 && !stopped {
-                    let error = currentErrno()
-                    throw TraceFSError(.from(errno: error), operation: "read the records of the \(instance)",
-                                       reason: "libtracefs could not read the ring buffer (trace_pipe_raw)",
-                                       function: "tracefs_iterate_raw_events", errno: reportableErrno(error))
-                }
-                afterPass()
-                if stopped || stopRequested.load(ordering: .acquiring) { break }
-                if follow { sleep(for: pollInterval) }
-            } while follow
+                    if let failure = callback.failure { throw failure }
+                    if result < 0 && !callback.stopped {
+                        let error = currentErrno()
+                        throw TraceFSError(.from(errno: error), operation: "read the records of the \(instance)",
+                                           reason: "libtracefs could not read the ring buffer (trace_pipe_raw)",
+                                           function: "tracefs_iterate_raw_events", errno: reportableErrno(error))
+                    }
+                    afterPass()
+                    if callback.stopped || stopRequested.load(ordering: .acquiring) { break }
+                    if follow { sleep(for: pollInterval) }
+                } while follow
+            }
         }
     }
 
@@ -71,35 +62,6 @@ final class RecordReader {
         wakeUp.signal()
     }
 
-    /// One record, from the C callback. Returns non-zero to stop libtracefs's iteration.
-    fileprivate func handle(_ event: UnsafeMutablePointer<tep_event>?, _ record: UnsafeMutablePointer<tep_record>?, cpu: Int32) -> Int32 {
-        guard let body, let event, let record else { return 0 }
-        if stopRequested.load(ordering: .relaxed) {
-            stopped = true
-            return 1
-        }
-        let format: EventFormat
-        if event == lastEvent, let lastFormat {
-            format = lastFormat
-        } else {
-            format = catalog.format(for: event)
-            lastEvent = event
-            lastFormat = format
-        }
-        do {
-            let view = Record(format: format, record: record, cpu: cpu, catalog: catalog)
-            if try body(view) == .stop {
-                stopped = true
-                return 1
-            }
-            return 0
-        } catch {
-            failure = error
-            stopped = true
-            return 1
-        }
-    }
-
     /// Waits `duration`, or less when a stop is requested.
     private func sleep(for duration: Duration) {
         let (seconds, attoseconds) = duration.components
@@ -109,12 +71,5 @@ final class RecordReader {
 }
 
 // Sendable: `stopRequested` is atomic and `requestStop()` only touches it and libtracefs's own stop
-// flag; everything else is used by the one thread that runs `read`.
+// flag; everything else is constant or used by the one thread that runs `read`.
 extension RecordReader: @unchecked Sendable {}
-
-private let recordCallback: @convention(c) (
-    UnsafeMutablePointer<tep_event>?, UnsafeMutablePointer<tep_record>?, Int32, UnsafeMutableRawPointer?
-) -> Int32 = { event, record, cpu, context in
-    guard let context else { return 1 }
-    return Unmanaged<RecordReader>.fromOpaque(context).takeUnretainedValue().handle(event, record, cpu: cpu)
-}

@@ -2,7 +2,7 @@
 /// ``Record/copy()`` returns.
 public struct TraceRecord: Sendable, RecordFields {
     /// The event this record is an instance of.
-    public let format: EventFormat
+    public var format: EventFormat { formatReference.takeUnretainedValue() }
     /// The CPU whose buffer held the record.
     public let cpu: Int
     /// The record's time stamp, in the instance's trace clock.
@@ -11,35 +11,25 @@ public struct TraceRecord: Sendable, RecordFields {
     /// (`common_pid`).
     public let pid: Int32
     /// That process's command name, when the kernel saved it.
-    public var command: String? { catalog.command(forPID: pid) }
-    let catalog: EventCatalog
-    @usableFromInline let bytes: RecordBytes
+    public var command: String? { batch.catalog.command(forPID: pid) }
+    /// The batch that holds the record's bytes and, through its catalog, its format. Copying a
+    /// record retains only this, which matters when one thread fills batches and another reads them.
+    @usableFromInline let batch: RecordBatch
+    @usableFromInline let formatReference: Unmanaged<EventFormat>
     @usableFromInline let range: Range<Int>
 
-    init(format: EventFormat, cpu: Int, timestamp: UInt64, pid: Int32, catalog: EventCatalog, bytes: RecordBytes,
-         range: Range<Int>) {
-        self.format = format
-        self.cpu = cpu
-        self.timestamp = timestamp
-        self.pid = pid
-        self.catalog = catalog
-        self.bytes = bytes
-        self.range = range
+    @inlinable
+    init(batch: RecordBatch, entry: RecordBatch.Entry) {
+        self.batch = batch
+        formatReference = entry.format
+        cpu = entry.cpu
+        timestamp = entry.timestamp
+        pid = entry.pid
+        range = entry.range
     }
 
     @inlinable
     public func withUnsafeData<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
-        try bytes.storage.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[range])) }
+        try batch.bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[range])) }
     }
-}
-
-/// Immutable bytes shared by the records copied out of one batch, so that a stream allocates per
-/// batch rather than per record.
-@usableFromInline
-final class RecordBytes: Sendable {
-    @usableFromInline let storage: [UInt8]
-
-    init(_ storage: [UInt8]) { self.storage = storage }
-
-    convenience init(copying data: UnsafeRawBufferPointer) { self.init(Array(data)) }
 }

@@ -14,7 +14,12 @@ struct ProbeInput {
     /// The kernel reads one control-file write of at most 4096 bytes (WRITE_BUFSIZE).
     static let maximumCommandLength = 4095
 
-    let operation: String
+    /// What the checked call was to do, for error messages; built only when a check fails.
+    let operation: () -> String
+
+    init(operation: @escaping @autoclosure () -> String) {
+        self.operation = operation
+    }
 
     func name(_ value: String, as role: String) throws(TraceFSError) {
         if let problem = EventName.problem(with: value) {
@@ -62,7 +67,7 @@ struct ProbeInput {
             let error = currentErrno()
             throw TraceFSError(
                 error == ENOENT || error == ENOTDIR ? .notFound : TraceFSError.Code.from(errno: error),
-                operation: operation,
+                operation: operation(),
                 reason: "cannot probe \(Self.display(path)): \(TraceFSError.errnoText(error).lowercased()); "
                     + "give the path of an existing executable or shared library",
                 function: "stat", errno: error)
@@ -76,9 +81,10 @@ struct ProbeInput {
         }
     }
 
-    func commandLength(_ parts: String?...) throws(TraceFSError) {
-        // The parts, a separator after each, and room for the prefix ("r4096:") and the newline.
-        let length = parts.reduce(0) { $0 + ($1?.utf8.count ?? 0) + 1 } + 8
+    /// The definition's length: `parts`, `extra` more bytes, a separator after each part, and room
+    /// for the prefix ("r4096:") and the newline.
+    func commandLength(_ parts: String?..., extra: Int = 0) throws(TraceFSError) {
+        let length = parts.reduce(extra) { $0 + ($1?.utf8.count ?? 0) + 1 } + 8
         guard length <= Self.maximumCommandLength else {
             throw invalid("the probe definition is \(length) bytes long; the kernel reads at most "
                 + "\(Self.maximumCommandLength) bytes in one definition: use fewer or shorter arguments")
@@ -101,7 +107,7 @@ struct ProbeInput {
     }
 
     func invalid(_ reason: String) -> TraceFSError {
-        TraceFSError(.invalidArgument, operation: operation, reason: reason)
+        TraceFSError(.invalidArgument, operation: operation(), reason: reason)
     }
 
     /// A value as it may safely appear in a message: quoted, with control characters escaped.

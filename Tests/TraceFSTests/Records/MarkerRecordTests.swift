@@ -25,6 +25,17 @@ extension KernelSuite {
             let buf: Int
         }
 
+        struct Raw: Decodable {
+            let buf: [UInt8]
+            let common_preempt_count: UInt8
+            let common_type: Bool
+            let nope: Int?
+        }
+
+        struct TooNarrow: Decodable {
+            let ip: UInt8
+        }
+
         @Test func readsMarkersInOrderWithTheirFields() throws {
             try Instance.withTemporary(named: TemporaryInstance.name("read")) { instance in
                 let catalog = try EventCatalog.local(systems: ["ftrace"])
@@ -58,6 +69,34 @@ extension KernelSuite {
             #expect(print.field(named: "common_pid")?.kind == .signedInteger)
             let error = try #require(throws: TraceFSError.self) { try catalog.event(system: "ftrace", name: "nope") }
             #expect(error.code == .notFound)
+        }
+
+        @Test func decodesBytesBoolsAndOptionalsAndRefusesValuesThatDoNotFit() throws {
+            try Instance.withTemporary(named: TemporaryInstance.name("decode-kinds")) { instance in
+                let catalog = try EventCatalog.local(systems: ["ftrace"])
+                try instance.writeMarker("bytes")
+                var raw: Raw?
+                var tooNarrow: TraceFSError?
+                var byHand: (ip: UInt64?, preempt: UInt64?, similarName: String?, longName: UInt64?)?
+                try instance.readRecords(using: catalog) { record in
+                    raw = try record.decode(Raw.self)
+                    tooNarrow = #expect(throws: TraceFSError.self) { try record.decode(TooNarrow.self) }
+                    byHand = (record.unsigned("ip"), record.unsigned("common_preempt_count"), record.string("bug"),
+                              record.unsigned("common_preempt_countx"))
+                    return .continue
+                }
+                // `buf` is `char[]` running to the end of the record: the text, its NUL, and padding.
+                #expect(raw.map { Array($0.buf.prefix(6)) } == Array("bytes\n".utf8))
+                #expect(raw?.common_type == true)
+                #expect(raw?.nope == nil)
+                #expect(raw.map { UInt64($0.common_preempt_count) } == byHand?.preempt)
+                #expect(tooNarrow?.code == .decodingFailed)
+                #expect(tooNarrow?.reason.contains("field 'ip'") == true)
+                #expect(tooNarrow?.reason.contains("does not fit UInt8") == true)
+                #expect(byHand?.ip.map { $0 > 0xFF } == true)
+                #expect(byHand?.similarName == nil)
+                #expect(byHand?.longName == nil)
+            }
         }
 
         @Test func stopsEarlyAndLeavesTheRestInTheBuffer() throws {
