@@ -21,11 +21,6 @@ struct Bench {
     }
     nonisolated static func runs(_ name: String) -> Bool { cases?.contains(name) ?? true }
 
-    struct Print: Decodable {
-        let buf: String
-        let ip: UInt64
-    }
-
     static func main() async throws {
         try checkAllocationCounting()
         var results: [(name: String, sides: [(String, Samples)])] = []
@@ -61,116 +56,72 @@ struct Bench {
             // iterate
             // Every side must read back exactly the text `fill()` wrote, "bench <index % 1000000>",
             // with the newline the kernel appends to a marker.
-            let expectedChecksum = (0..<records).reduce(Int64(0)) { sum, index in
+            let expectedText = (0..<records).reduce(Int64(0)) { sum, index in
                 sum + Int64("bench \(index % 1_000_000)\n".utf8.count)
             }
-            if runs("iterate") { results.append(("iterate", try await alternate(["swift", "c"]) { side in
-                try fill()
-                var checksum: Int64 = 0
-                let count: Int
-                if side == "swift" {
-                    count = try measured {
-                        var count = 0
-                        try instance.readRecords(using: catalog) { record in
-                            if let text = record.string("buf") { checksum += Int64(text.utf8.count) }
-                            count += 1
-                            return .continue
-                        }
-                        return count
-                    }
-                } else {
-                    count = measured {
-                        var total: Int64 = 0
-                        let count = baseline_iterate(cTep, cInstance, &total)
-                        checksum = total
-                        return count
-                    }
+            /// Reads the filled buffer through the C callback, timed.
+            func cSide() -> Reading {
+                var textBytes: Int64 = 0
+                let count = measured { baseline_iterate(cTep, cInstance, &textBytes) }
+                return Reading(count: count, textBytes: textBytes)
+            }
+            /// Checks that `side` read every record and exactly the text written.
+            func check(_ reading: Reading, _ side: String) throws -> Int {
+                try checked(reading.count, side)
+                guard reading.textBytes == expectedText else {
+                    throw BenchError("\(side) read other text: \(reading.textBytes) bytes")
                 }
-                try checked(count, side)
-                guard checksum == expectedChecksum else { throw BenchError("\(side) read other text: \(checksum) bytes") }
-                return count
+                return reading.count
+            }
+
+            // "bytes" is the same iteration measuring the text in place, as the C callback does: what
+            // the overlay costs without building a String per record.
+            if runs("iterate") { results.append(("iterate", try await alternate(["swift", "bytes", "c"]) { side in
+                try fill()
+                switch side {
+                case "swift": return try check(try measured { try SwiftSide.strings(instance, catalog) }, side)
+                case "bytes": return try check(try measured { try SwiftSide.bytes(instance, catalog) }, side)
+                default: return try check(cSide(), side)
+                }
             })) }
 
             // stream
             if runs("stream") { results.append(("stream", try await alternate(["swift", "c"]) { side in
                 try fill()
-                if side == "c" {
-                    var total: Int64 = 0
-                    let count = measured { baseline_iterate(cTep, cInstance, &total) }
-                    try checked(count, side)
-                    return count
-                }
-                let (count, checksum, duration, allocations) = try await streamRecords(
-                    from: instance, using: catalog, count: records)
+                guard side == "swift" else { return try check(cSide(), side) }
+                let (reading, duration, allocations) = try await SwiftSide.streamed(instance, catalog, wanted: records)
                 Timing.last = (duration, allocations)
-                try checked(count, side)
-                guard checksum == expectedChecksum else { throw BenchError("stream read other text: \(checksum) bytes") }
-                return count
+                return try check(reading, side)
             })) }
 
             // decode
             var expectedAddresses: UInt64?
             if runs("decode") { results.append(("decode", try await alternate(["decode", "hand", "c"]) { side in
                 try fill()
-                var checksum: Int64 = 0
-                var addresses: UInt64 = 0
-                let count: Int
+                let reading: Reading
                 switch side {
-                case "decode":
-                    count = try measured {
-                        var count = 0
-                        try instance.readRecords(using: catalog) { record in
-                            let print = try record.decode(Print.self)
-                            checksum += Int64(print.buf.utf8.count)
-                            addresses &+= print.ip
-                            count += 1
-                            return .continue
-                        }
-                        return count
-                    }
-                case "hand":
-                    count = try measured {
-                        var count = 0
-                        try instance.readRecords(using: catalog) { record in
-                            checksum += Int64(record.string("buf")?.utf8.count ?? 0)
-                            addresses &+= record.unsigned("ip") ?? 0
-                            count += 1
-                            return .continue
-                        }
-                        return count
-                    }
-                default:
-                    count = measured { baseline_iterate(cTep, cInstance, &checksum) }
+                case "decode": reading = try measured { try SwiftSide.decoded(instance, catalog) }
+                case "hand": reading = try measured { try SwiftSide.handRead(instance, catalog) }
+                default: return try check(cSide(), side)
                 }
-                try checked(count, side)
-                guard checksum == expectedChecksum else { throw BenchError("\(side) read other text: \(checksum) bytes") }
-                if side != "c" {
-                    if expectedAddresses == nil { expectedAddresses = addresses }
-                    guard addresses == expectedAddresses else { throw BenchError("\(side) read other ip values") }
-                }
-                return count
+                if expectedAddresses == nil { expectedAddresses = reading.addresses }
+                guard reading.addresses == expectedAddresses else { throw BenchError("\(side) read other ip values") }
+                return try check(reading, side)
             })) }
 
             // lifecycle
             let group = session.group
             if runs("lifecycle") { results.append(("lifecycle", try await alternate(["swift", "c"]) { side in
                 if side == "swift" {
-                    return try measured {
-                        for index in 0..<probes {
-                            let probe = try DynamicEvent.uprobe(system: group, event: "e\(index)", file: "/bin/true",
-                                                                offset: 0x100 + UInt64(index))
-                            try probe.create()
-                            try probe.destroy()
-                        }
-                        return probes
-                    }
+                    try measured { try SwiftSide.uprobeLifecycle(group: group, count: probes) }
+                    return probes
                 }
-                return try measured {
+                try measured {
                     guard baseline_uprobe_lifecycle(group, "/bin/true", Int32(probes)) == 0 else {
                         throw BenchError("the C lifecycle failed: errno \(errno)")
                     }
-                    return probes
                 }
+                return probes
             })) }
         }
         report(results)
@@ -194,46 +145,21 @@ struct Bench {
         return sides.map { ($0, samples[$0]!) }
     }
 
-    /// The stream case's loop, timed, with its allocations counted (the reader thread's included).
-    ///
-    /// Nonisolated, as a tracing tool's reading loop would be. On the main actor, every `next()`
-    /// of any AsyncSequence starts by checking that it runs on the main executor: about 45 ns per
-    /// element, measured with a trivial sequence (10 million elements: 0.45 s on the main actor,
-    /// 0.2 s on another actor, under 1 ms nonisolated). That cost is not the overlay's.
-    nonisolated static func streamRecords(
-        from instance: Instance, using catalog: EventCatalog, count wanted: Int
-    ) async throws -> (count: Int, checksum: Int64, duration: Duration, allocations: Int) {
-        let clock = ContinuousClock()
-        MallocInterposerSwift.initialize()
-        MallocInterposerSwift.hook()
-        let start = clock.now
-        var count = 0
-        var checksum: Int64 = 0
-        for try await record in instance.records(using: catalog, pollInterval: .milliseconds(1)) {
-            if let text = record.string("buf") { checksum += Int64(text.utf8.count) }
-            count += 1
-            if count == wanted { break }
-        }
-        let duration = clock.now - start
-        MallocInterposerSwift.unhook()
-        return (count, checksum, duration, Int(MallocInterposerSwift.getStatistics().mallocCount))
-    }
-
     /// Times `body` and counts its heap allocations into ``Timing/last``.
-    static func measured(_ body: () throws -> Int) rethrows -> Int {
+    nonisolated static func measured<Result>(_ body: () throws -> Result) rethrows -> Result {
         let clock = ContinuousClock()
         MallocInterposerSwift.initialize()
         MallocInterposerSwift.hook()
         let start = clock.now
-        let units = try body()
+        let result = try body()
         let elapsed = clock.now - start
         MallocInterposerSwift.unhook()
         Timing.last = (elapsed, Int(MallocInterposerSwift.getStatistics().mallocCount))
-        return units
+        return result
     }
 
-    /// The last measurement. `nonisolated(unsafe)`: the benchmark measures one thing at a time on
-    /// one task, and only the main actor's code reads and writes it.
+    /// The last measurement. `nonisolated(unsafe)`: the benchmark measures one thing at a time, on
+    /// the one task that runs `main`, and reads it right after.
     enum Timing {
         nonisolated(unsafe) static var last: (duration: Duration, allocations: Int) = (.zero, 0)
     }
@@ -261,6 +187,9 @@ struct Bench {
                 + "allocs/record=\(formatted(swift.allocationsPerUnit, decimals: 3))"
             if let hand = byName["hand"] {
                 line += " decode/hand=\(formatted(hand.median / swift.median, decimals: 2))"
+            }
+            if let bytes = byName["bytes"] {
+                line += " bytes/c=\(formatted(c.median / bytes.median, decimals: 2))"
             }
             print(line)
         }

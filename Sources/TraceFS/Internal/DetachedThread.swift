@@ -1,3 +1,5 @@
+import CTraceFS
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -7,11 +9,14 @@ import Musl
 /// Runs blocking work on a thread of its own, off Swift's cooperative pool, which must never block
 /// for long (it has as many threads as cores).
 enum DetachedThread {
-    static func start(_ body: @escaping @Sendable () -> Void) {
-        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+    /// Starts `body` on a new thread named `name` (the kernel keeps 15 bytes), which is what
+    /// `top -H`, `ps -L` and debuggers show.
+    static func start(named name: String, _ body: @escaping @Sendable () -> Void) {
+        let box = Unmanaged.passRetained(Box(name: name, body: body)).toOpaque()
         var thread = pthread_t()
         let result = pthread_create(&thread, nil, { context in
             let box = Unmanaged<Box>.fromOpaque(context!).takeRetainedValue()
+            _ = ctracefs_name_thread(box.name)
             box.body()
             return nil
         }, box)
@@ -24,7 +29,11 @@ enum DetachedThread {
     }
 
     private final class Box {
+        let name: String
         let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+        init(name: String, body: @escaping @Sendable () -> Void) {
+            self.name = name
+            self.body = body
+        }
     }
 }

@@ -59,7 +59,8 @@ struct RecordDecoder: Decoder {
         func decodeNil(forKey key: Key) throws -> Bool { !contains(key) }
 
         /// `body`'s value for the field named by `key`, or the `DecodingError` that names `key`.
-        @inlinable
+        /// Always inlined, so that each `decode` reads its own value type directly.
+        @inlinable @inline(__always)
         func read<Value>(
             _ key: Key, _ body: (DecodableFields, String) throws(FieldDecodingFailure) -> Value
         ) throws -> Value {

@@ -49,6 +49,20 @@ extension RecordFields where Self: ~Copyable {
         return withUnsafeData { data in FieldReader.span(field, in: data).map { Array($0) } }
     }
 
+    /// Calls `body` with the bytes of the field `name` where they are, without copying them: a
+    /// fixed field's bytes, the data a `__data_loc` field points at, or the rest of the record for
+    /// `char[]`. `nil` when there is no such field. The bytes are valid only inside `body`.
+    @inlinable
+    public func withUnsafeBytes<Result>(
+        of name: String, _ body: (UnsafeRawBufferPointer) throws -> Result
+    ) rethrows -> Result? {
+        guard let field = format.fieldTable.layout(named: name) else { return nil }
+        return try withUnsafeData { data in
+            guard let span = FieldReader.span(field, in: data) else { return nil }
+            return try body(span)
+        }
+    }
+
     /// The field `name`, read according to its kind.
     @inlinable
     public func value(_ name: String) -> FieldValue? {

@@ -33,7 +33,7 @@ public struct RecordStream: AsyncSequence, Sendable {
         let readerFinished = stopper.readerFinished
         let instance = self.instance
         instance.followers.withLock { $0.append(reader) }
-        DetachedThread.start {
+        DetachedThread.start(named: "tracefs-stream") {
             defer {
                 instance.followers.withLock { $0.removeAll { $0 === reader } }
                 readerFinished.signal()

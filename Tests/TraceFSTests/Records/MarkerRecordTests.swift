@@ -78,11 +78,14 @@ extension KernelSuite {
                 var raw: Raw?
                 var tooNarrow: TraceFSError?
                 var byHand: (ip: UInt64?, preempt: UInt64?, similarName: String?, longName: UInt64?)?
+                var inPlace: (text: [UInt8]?, missing: Int?)?
                 try instance.readRecords(using: catalog) { record in
                     raw = try record.decode(Raw.self)
                     tooNarrow = #expect(throws: TraceFSError.self) { try record.decode(TooNarrow.self) }
                     byHand = (record.unsigned("ip"), record.unsigned("common_preempt_count"), record.string("bug"),
                               record.unsigned("common_preempt_countx"))
+                    inPlace = (record.withUnsafeBytes(of: "buf") { Array($0.prefix(6)) },
+                               record.withUnsafeBytes(of: "nope") { $0.count })
                     return .continue
                 }
                 // `buf` is `char[]` running to the end of the record: the text, its NUL, and padding.
@@ -96,6 +99,8 @@ extension KernelSuite {
                 #expect(byHand?.ip.map { $0 > 0xFF } == true)
                 #expect(byHand?.similarName == nil)
                 #expect(byHand?.longName == nil)
+                #expect(inPlace?.text == Array("bytes\n".utf8))
+                #expect(inPlace?.missing == nil)
             }
         }
 

@@ -46,10 +46,14 @@ extension KernelSuite {
                 let writer = currentThreadID()
                 for index in 0..<count { try instance.writeMarker("record \(index)") }
                 var received: [TraceRecord] = []
+                var readerThreads = 0
                 for try await record in instance.records(using: catalog, pollInterval: .milliseconds(5)) {
                     received.append(record)
+                    if received.count == 1 { readerThreads = threadNames().filter { $0 == "tracefs-stream" }.count }
                     if received.count == count { break }
                 }
+                // The stream reads on a thread of its own, named so that `top -H` and debuggers show it.
+                #expect(readerThreads == 1)
                 let texts = received.map { $0.string("buf") ?? "<none>" }
                 try #require(texts.count == count)
                 // The first record that is not the one written at its place, if any (a short message
