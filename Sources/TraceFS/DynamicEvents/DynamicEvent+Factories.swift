@@ -25,7 +25,9 @@ extension DynamicEvent {
     ) throws(TraceFSError) -> DynamicEvent {
         let event = try checkedKernelProbe(.kprobe, system: system, event: event, address: address, format: format)
         return try allocated("tracefs_kprobe_alloc", operation: "describe kprobe on \(ProbeInput.display(address))") {
-            tracefs_kprobe_alloc(system, event, address, format)
+            withCStrings(system, event, address, format) { system, event, address, format, _ in
+                tracefs_kprobe_alloc(system, event, address, format)
+            }
         }
     }
 
@@ -49,7 +51,9 @@ extension DynamicEvent {
                 .invalid("maxActive \(maxActive) is more than the kernel's limit of 4096 (KRETPROBE_MAXACTIVE_MAX)")
         }
         return try allocated("tracefs_kretprobe_alloc", operation: "describe kretprobe on \(ProbeInput.display(address))") {
-            tracefs_kretprobe_alloc(system, event, address, format, maxActive)
+            withCStrings(system, event, address, format) { system, event, address, format, _ in
+                tracefs_kretprobe_alloc(system, event, address, format, maxActive)
+            }
         }
     }
 
@@ -105,7 +109,7 @@ extension DynamicEvent {
         try input.format(fetchArgs, as: "fetch arguments")
         try input.commandLength(system, event, targetSystem, targetEvent, fetchArgs)
         return try allocated("tracefs_eprobe_alloc", operation: input.operation()) {
-            tracefs_eprobe_alloc(system, event, targetSystem, targetEvent, fetchArgs)
+            withCStrings(system, event, targetSystem, targetEvent, fetchArgs) { tracefs_eprobe_alloc($0, $1, $2, $3, $4) }
         }
     }
 
@@ -137,9 +141,11 @@ extension DynamicEvent {
         try input.commandLength(system, event, file, fetchArgs, extra: ":0x0000000000000000".utf8.count)
         let function = kind == .uprobe ? "tracefs_uprobe_alloc" : "tracefs_uretprobe_alloc"
         return try allocated(function, operation: input.operation()) {
-            kind == .uprobe
-                ? tracefs_uprobe_alloc(system, event, file, offset, fetchArgs)
-                : tracefs_uretprobe_alloc(system, event, file, offset, fetchArgs)
+            withCStrings(system, event, file, fetchArgs) { system, event, file, fetchArgs, _ in
+                kind == .uprobe
+                    ? tracefs_uprobe_alloc(system, event, file, offset, fetchArgs)
+                    : tracefs_uretprobe_alloc(system, event, file, offset, fetchArgs)
+            }
         }
     }
 
