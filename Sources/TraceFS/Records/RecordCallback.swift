@@ -3,9 +3,10 @@ import CTraceFS
 /// What the C callback of `tracefs_iterate_raw_events` reaches through its context pointer during
 /// one pass of a ``RecordReader``: the body, a one-entry format cache, and how the pass ended.
 ///
-/// The per-record path retains nothing: the callback borrows this object (the reader holds it for
-/// the whole pass), `body` is a constant, and the catalog, the reader and the cached format are
-/// held unowned because the reader keeps all three alive until the pass returns.
+/// The per-record path retains nothing: the callback borrows this object (`RecordReader.read` keeps
+/// it alive for the whole pass), `body` is a constant, and the reader, the catalog and the cached
+/// format are held unowned: the reader is running `read` for the whole pass, it holds the catalog,
+/// and the catalog's cache holds every format it has handed out.
 final class RecordCallback {
     typealias Body = (borrowing Record) throws -> IterationAction
 
