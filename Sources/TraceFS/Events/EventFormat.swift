@@ -19,7 +19,7 @@ public final class EventFormat: CustomStringConvertible {
     /// event's handful of short names beats hashing the name on every record.
     @usableFromInline let fieldTable: FieldTable
     /// `common_pid`, which every record is asked for: found once here, not by name per record.
-    let pidField: FieldLayout?
+    @usableFromInline let pidField: FieldLayout?
 
     init(_ event: UnsafeMutablePointer<tep_event>) {
         system = String(cString: event.pointee.system)

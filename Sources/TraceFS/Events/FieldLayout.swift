@@ -13,4 +13,7 @@ struct FieldLayout: Sendable, Hashable {
     /// Whether that word's offset is relative to the end of the field (`__rel_loc`) rather than
     /// to the start of the record (`__data_loc`).
     @usableFromInline let isRelative: Bool
+
+    @inlinable
+    var isInteger: Bool { kind == .signedInteger || kind == .unsignedInteger }
 }

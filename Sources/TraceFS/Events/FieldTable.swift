@@ -4,7 +4,7 @@
 /// Records look fields up by name on every record. Through this table that is a pointer walk that
 /// retains nothing, where an `[EventField]` would retain and release each copied field's strings.
 /// No record outlives the table: a ``Record`` lives inside a reading callback while the catalog
-/// holds its format, and a ``TraceRecord`` holds its format.
+/// holds its format, and a ``TraceRecord`` holds its batch, whose catalog holds the format.
 @usableFromInline
 struct FieldTable {
     @usableFromInline

@@ -32,21 +32,12 @@ struct DecodableFields {
     @inlinable
     func integer<Value: FixedWidthInteger>(_ type: Value.Type, _ name: String) throws(FieldDecodingFailure) -> Value {
         let layout = try layout(name)
-        switch layout.kind {
-        case .signedInteger:
-            if let raw = FieldReader.signed(layout, in: data) {
-                if let value = Value(exactly: raw) { return value }
-                throw .doesNotFit(value: String(raw), type: Value.self)
-            }
-        case .unsignedInteger:
-            if let raw = FieldReader.unsigned(layout, in: data) {
-                if let value = Value(exactly: raw) { return value }
-                throw .doesNotFit(value: String(raw), type: Value.self)
-            }
-        default:
-            break
+        guard layout.isInteger, let bits = FieldReader.integer(layout, in: data) else { throw mismatch(name, Value.self) }
+        let isSigned = layout.kind == .signedInteger
+        guard let value = isSigned ? Value(exactly: Int64(bitPattern: bits)) : Value(exactly: bits) else {
+            throw .doesNotFit(value: isSigned ? String(Int64(bitPattern: bits)) : String(bits), type: Value.self)
         }
-        throw mismatch(name, Value.self)
+        return value
     }
 
     @inlinable

@@ -12,30 +12,24 @@ import Musl
 /// specialized and inlined rather than dispatched through generic witnesses.
 @usableFromInline
 enum FieldReader {
+    /// An integer field's value as 64 bits, sign-extended for a signed field and zero-extended
+    /// otherwise, so that `Int64(bitPattern:)` and the value itself read it as either; `nil` unless
+    /// the field is 1, 2, 4 or 8 bytes inside the record.
     @inlinable
-    static func unsigned(_ field: FieldLayout, in data: UnsafeRawBufferPointer) -> UInt64? {
+    static func integer(_ field: FieldLayout, in data: UnsafeRawBufferPointer) -> UInt64? {
         guard field.offset >= 0, field.offset + field.size <= data.count, let base = data.baseAddress else { return nil }
         let start = base + field.offset
+        let bits: UInt64
         switch field.size {
-        case 1: return UInt64(start.loadUnaligned(as: UInt8.self))
-        case 2: return UInt64(start.loadUnaligned(as: UInt16.self))
-        case 4: return UInt64(start.loadUnaligned(as: UInt32.self))
+        case 1: bits = UInt64(start.loadUnaligned(as: UInt8.self))
+        case 2: bits = UInt64(start.loadUnaligned(as: UInt16.self))
+        case 4: bits = UInt64(start.loadUnaligned(as: UInt32.self))
         case 8: return start.loadUnaligned(as: UInt64.self)
         default: return nil
         }
-    }
-
-    @inlinable
-    static func signed(_ field: FieldLayout, in data: UnsafeRawBufferPointer) -> Int64? {
-        guard field.offset >= 0, field.offset + field.size <= data.count, let base = data.baseAddress else { return nil }
-        let start = base + field.offset
-        switch field.size {
-        case 1: return Int64(start.loadUnaligned(as: Int8.self))
-        case 2: return Int64(start.loadUnaligned(as: Int16.self))
-        case 4: return Int64(start.loadUnaligned(as: Int32.self))
-        case 8: return start.loadUnaligned(as: Int64.self)
-        default: return nil
-        }
+        guard field.kind == .signedInteger else { return bits }
+        let unused = UInt64(64 - 8 * field.size)
+        return UInt64(bitPattern: Int64(bitPattern: bits << unused) >> unused)
     }
 
     /// The bytes a field covers: in place for fixed fields, through the `__data_loc` /
@@ -73,8 +67,8 @@ enum FieldReader {
     @inlinable
     static func value(_ field: FieldLayout, in data: UnsafeRawBufferPointer) -> FieldValue? {
         switch field.kind {
-        case .signedInteger: signed(field, in: data).map(FieldValue.signed)
-        case .unsignedInteger: unsigned(field, in: data).map(FieldValue.unsigned)
+        case .signedInteger: integer(field, in: data).map { FieldValue.signed(Int64(bitPattern: $0)) }
+        case .unsignedInteger: integer(field, in: data).map(FieldValue.unsigned)
         case .string, .dynamicString: string(field, in: data).map(FieldValue.string)
         case .array: span(field, in: data).map { FieldValue.bytes(Array($0)) }
         }

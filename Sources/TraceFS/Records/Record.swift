@@ -31,13 +31,6 @@ public struct Record: ~Copyable, RecordFields {
         self.catalog = catalog
     }
 
-    /// The kernel pid (a thread id; `gettid()`) of the task that was running when the event fired
-    /// (`common_pid`).
-    public var pid: Int32 {
-        guard let field = formatReference._withUnsafeGuaranteedRef(\.pidField) else { return -1 }
-        return FieldReader.signed(field, in: data).map { Int32(truncatingIfNeeded: $0) } ?? -1
-    }
-
     /// That process's command name, from the kernel's saved command lines (`saved_cmdlines`).
     public var command: String? {
         catalog.takeUnretainedValue().command(forPID: pid)
@@ -50,8 +43,7 @@ public struct Record: ~Copyable, RecordFields {
 
     /// An owned copy that outlives the callback.
     public func copy() -> TraceRecord {
-        let entry = RecordBatch.Entry(format: formatReference, cpu: cpu, timestamp: timestamp, pid: pid,
-                                      range: 0..<data.count)
+        let entry = RecordBatch.Entry(format: formatReference, cpu: cpu, timestamp: timestamp, range: 0..<data.count)
         return RecordBatch(catalog: catalog.takeUnretainedValue(), bytes: Array(data), entries: [entry]).record(at: 0)
     }
 }

@@ -10,14 +10,12 @@ final class RecordBatch: Sendable {
         @usableFromInline let format: Unmanaged<EventFormat>
         @usableFromInline let cpu: Int
         @usableFromInline let timestamp: UInt64
-        @usableFromInline let pid: Int32
         @usableFromInline let range: Range<Int>
 
-        init(format: Unmanaged<EventFormat>, cpu: Int, timestamp: UInt64, pid: Int32, range: Range<Int>) {
+        init(format: Unmanaged<EventFormat>, cpu: Int, timestamp: UInt64, range: Range<Int>) {
             self.format = format
             self.cpu = cpu
             self.timestamp = timestamp
-            self.pid = pid
             self.range = range
         }
     }

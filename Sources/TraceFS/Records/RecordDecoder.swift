@@ -71,76 +71,66 @@ struct RecordDecoder: Decoder {
             }
         }
 
-        @inlinable
-        func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool {
-            try read(key) { fields, name throws(FieldDecodingFailure) in try fields.integer(UInt64.self, name) != 0 }
+        /// An integer field that must fit `Value`; inlined into each `decode` below.
+        @inlinable @inline(__always)
+        func integer<Value: FixedWidthInteger>(_ key: Key) throws -> Value {
+            try read(key) { fields, name throws(FieldDecodingFailure) in try fields.integer(Value.self, name) }
         }
+
+        /// A field that exists but never decodes as `type` (or `keyNotFound` when it does not exist).
+        @inlinable
+        func refuse<Value>(_ key: Key, as type: Any.Type) throws -> Value {
+            try read(key) { fields, name throws(FieldDecodingFailure) in throw fields.mismatch(name, type) }
+        }
+
+        @inlinable
+        func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try integer(key) as UInt64 != 0 }
         @inlinable
         func decode(_ type: String.Type, forKey key: Key) throws -> String {
             try read(key) { fields, name throws(FieldDecodingFailure) in try fields.string(name) }
         }
         @inlinable
-        func decode(_ type: Double.Type, forKey key: Key) throws -> Double {
-            try read(key) { fields, name throws(FieldDecodingFailure) in
-                _ = try fields.layout(name)
-                throw fields.mismatch(name, Double.self)
-            }
-        }
+        func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try refuse(key, as: type) }
         @inlinable
-        func decode(_ type: Float.Type, forKey key: Key) throws -> Float {
-            try read(key) { fields, name throws(FieldDecodingFailure) in
-                _ = try fields.layout(name)
-                throw fields.mismatch(name, Float.self)
-            }
-        }
+        func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try refuse(key, as: type) }
         @inlinable
-        func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try read(key) { fields, name throws(FieldDecodingFailure) in try fields.integer(Int.self, name) } }
+        func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try integer(key) }
         @inlinable
-        func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try read(key) { fields, name throws(FieldDecodingFailure) in try fields.integer(Int8.self, name) } }
+        func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try integer(key) }
         @inlinable
-        func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try read(key) { fields, name throws(FieldDecodingFailure) in try fields.integer(Int16.self, name) } }
+        func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try integer(key) }
         @inlinable
-        func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try read(key) { fields, name throws(FieldDecodingFailure) in try fields.integer(Int32.self, name) } }
+        func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try integer(key) }
         @inlinable
-        func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try read(key) { fields, name throws(FieldDecodingFailure) in try fields.integer(Int64.self, name) } }
+        func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try integer(key) }
         @inlinable
-        func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try read(key) { fields, name throws(FieldDecodingFailure) in try fields.integer(UInt.self, name) } }
+        func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try integer(key) }
         @inlinable
-        func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try read(key) { fields, name throws(FieldDecodingFailure) in try fields.integer(UInt8.self, name) } }
+        func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try integer(key) }
         @inlinable
-        func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try read(key) { fields, name throws(FieldDecodingFailure) in try fields.integer(UInt16.self, name) } }
+        func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try integer(key) }
         @inlinable
-        func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try read(key) { fields, name throws(FieldDecodingFailure) in try fields.integer(UInt32.self, name) } }
+        func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try integer(key) }
         @inlinable
-        func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try read(key) { fields, name throws(FieldDecodingFailure) in try fields.integer(UInt64.self, name) } }
+        func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try integer(key) }
 
+        /// `[UInt8]` reads any field's bytes; other `Decodable` types are refused.
         @inlinable
         func decode<Value: Decodable>(_ type: Value.Type, forKey key: Key) throws -> Value {
-            try read(key) { fields, name throws(FieldDecodingFailure) in
-                guard Value.self == [UInt8].self else {
-                    _ = try fields.layout(name)
-                    throw fields.mismatch(name, Value.self)
-                }
-                return try fields.bytes(name) as! Value
-            }
+            guard Value.self == [UInt8].self else { return try refuse(key, as: type) }
+            return try read(key) { fields, name throws(FieldDecodingFailure) in try fields.bytes(name) as! Value }
         }
 
         @inlinable
         func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
             -> KeyedDecodingContainer<NestedKey>
         {
-            try read(key) { fields, name throws(FieldDecodingFailure) in
-                _ = try fields.layout(name)
-                throw fields.mismatch(name, NestedKey.self)
-            }
+            try refuse(key, as: type)
         }
 
         @inlinable
         func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
-            try read(key) { fields, name throws(FieldDecodingFailure) in
-                _ = try fields.layout(name)
-                throw fields.mismatch(name, [Any].self)
-            }
+            try refuse(key, as: [Any].self)
         }
 
         @inlinable

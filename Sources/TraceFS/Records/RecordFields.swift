@@ -8,30 +8,31 @@ public protocol RecordFields: ~Copyable {
 }
 
 extension RecordFields where Self: ~Copyable {
+    /// The kernel pid (a thread id; `gettid()`) of the task that was running when the event fired
+    /// (`common_pid`); -1 for an event without one. Read when asked for, not when the record is
+    /// read or copied.
+    @inlinable
+    public var pid: Int32 {
+        guard let field = format.pidField else { return -1 }
+        return withUnsafeData { FieldReader.integer(field, in: $0) }.map { Int32(truncatingIfNeeded: $0) } ?? -1
+    }
+
     /// The value of the integer field `name` as signed, or `nil` when there is no such integer field.
     @inlinable
     public func signed(_ name: String) -> Int64? {
-        guard let field = format.fieldTable.layout(named: name) else { return nil }
-        return withUnsafeData { data in
-            switch field.kind {
-            case .signedInteger: FieldReader.signed(field, in: data)
-            case .unsignedInteger: FieldReader.unsigned(field, in: data).map { Int64(bitPattern: $0) }
-            default: nil
-            }
-        }
+        integerBits(name).map { Int64(bitPattern: $0) }
     }
 
     /// The value of the integer field `name` as unsigned, or `nil` when there is no such integer field.
     @inlinable
     public func unsigned(_ name: String) -> UInt64? {
-        guard let field = format.fieldTable.layout(named: name) else { return nil }
-        return withUnsafeData { data in
-            switch field.kind {
-            case .unsignedInteger: FieldReader.unsigned(field, in: data)
-            case .signedInteger: FieldReader.signed(field, in: data).map { UInt64(bitPattern: $0) }
-            default: nil
-            }
-        }
+        integerBits(name)
+    }
+
+    @inlinable
+    func integerBits(_ name: String) -> UInt64? {
+        guard let field = format.fieldTable.layout(named: name), field.isInteger else { return nil }
+        return withUnsafeData { FieldReader.integer(field, in: $0) }
     }
 
     /// The string field `name` (fixed `char[N]`, `char[]`, or dynamic `__data_loc char[]`), up to

@@ -7,9 +7,6 @@ public struct TraceRecord: Sendable, RecordFields {
     public let cpu: Int
     /// The record's time stamp, in the instance's trace clock.
     public let timestamp: UInt64
-    /// The kernel pid (a thread id; `gettid()`) of the task that was running when the event fired
-    /// (`common_pid`).
-    public let pid: Int32
     /// That process's command name, when the kernel saved it.
     public var command: String? { batch.catalog.command(forPID: pid) }
     /// The batch that holds the record's bytes and, through its catalog, its format. Copying a
@@ -24,7 +21,6 @@ public struct TraceRecord: Sendable, RecordFields {
         formatReference = entry.format
         cpu = entry.cpu
         timestamp = entry.timestamp
-        pid = entry.pid
         range = entry.range
     }
 

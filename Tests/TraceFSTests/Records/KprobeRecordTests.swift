@@ -19,7 +19,7 @@ extension KernelSuite {
             try TraceSession.run { session in
                 try session.kprobe("open", address: "do_sys_openat2",
                                    format: "file=+0($arg2):ustring flags=+0($arg3):x64")
-                try session.kretprobe("openret", address: "do_sys_openat2", format: "ret=$retval:s64")
+                try session.kretprobe("openret", address: "do_sys_openat2", format: "ret=$retval:s64 ret32=$retval:s32")
                 let catalog = try session.catalog()
                 #expect(try catalog.event(system: session.group, name: "open").field(named: "file")?.kind == .dynamicString)
                 try session.enableAll()
@@ -36,12 +36,15 @@ extension KernelSuite {
 
                 var opens: [OpenEvent] = []
                 var returns: [Int64] = []
+                // The same return value in a 4-byte signed field: read sign-extended, both ways.
+                var returns32: [(signed: Int64?, unsigned: UInt64?, value: FieldValue?)] = []
                 try session.instance.readRecords(using: catalog) { record in
                     guard record.pid == thread else { return .continue }
                     if record.format.name == "open" {
                         opens.append(try record.decode(OpenEvent.self))
                     } else if record.format.name == "openret", let value = record.signed("ret") {
                         returns.append(value)
+                        returns32.append((record.signed("ret32"), record.unsigned("ret32"), record.value("ret32")))
                     }
                     return .continue
                 }
@@ -50,6 +53,9 @@ extension KernelSuite {
                 #expect(opens.allSatisfy { $0.common_pid == thread })
                 #expect(returns.contains(-Int64(ENOENT)))
                 #expect(returns.contains { $0 >= 0 })
+                let failed = try #require(returns32.first { $0.signed == -Int64(ENOENT) })
+                #expect(failed.unsigned == UInt64(bitPattern: -Int64(ENOENT)))
+                #expect(failed.value == .signed(-Int64(ENOENT)))
             }
         }
 
