@@ -40,20 +40,7 @@ struct Bench {
                 let written = baseline_write_markers(cInstance, records)
                 guard written == records else { throw BenchError("wrote \(written) of \(records) markers") }
             }
-            func checked(_ count: Int, _ side: String) throws {
-                guard count == records else {
-                    var stats = ""
-                    for cpu in 0..<Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) {
-                        if let text = tracefs_instance_file_read(cInstance, "per_cpu/cpu\(cpu)/stats", nil) {
-                            stats += " cpu\(cpu): " + String(cString: text).split(separator: "\n").prefix(4).joined(separator: ", ")
-                            free(text)
-                        }
-                    }
-                    throw BenchError("\(side) read \(count) of \(records) records: raise the buffer size;\(stats)")
-                }
-            }
 
-            // iterate
             // Every side must read back exactly the text `fill()` wrote, "bench <index % 1000000>",
             // with the newline the kernel appends to a marker.
             let expectedText = (0..<records).reduce(Int64(0)) { sum, index in
@@ -67,13 +54,23 @@ struct Bench {
             }
             /// Checks that `side` read every record and exactly the text written.
             func check(_ reading: Reading, _ side: String) throws -> Int {
-                try checked(reading.count, side)
+                guard reading.count == records else {
+                    var stats = ""
+                    for cpu in 0..<Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) {
+                        if let text = tracefs_instance_file_read(cInstance, "per_cpu/cpu\(cpu)/stats", nil) {
+                            stats += " cpu\(cpu): " + String(cString: text).split(separator: "\n").prefix(4).joined(separator: ", ")
+                            free(text)
+                        }
+                    }
+                    throw BenchError("\(side) read \(reading.count) of \(records) records: raise the buffer size;\(stats)")
+                }
                 guard reading.textBytes == expectedText else {
                     throw BenchError("\(side) read other text: \(reading.textBytes) bytes")
                 }
                 return reading.count
             }
 
+            // iterate
             // "bytes" is the same iteration measuring the text in place, as the C callback does: what
             // the overlay costs without building a String per record.
             if runs("iterate") { results.append(("iterate", try await alternate(["swift", "bytes", "c"]) { side in
