@@ -1,4 +1,5 @@
 import CTraceFS
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -22,7 +23,8 @@ import Musl
 /// ```
 ///
 /// Every argument is checked before anything is written to the kernel: names are C identifiers of
-/// at most 64 characters, and no argument may contain a newline or other control character,
+/// at most 63 characters, no argument may contain `#` (the kernel's probe parser drops everything
+/// after it as a comment), and no argument may contain a newline or other control character,
 /// which would let one definition define or delete other events.
 public final class DynamicEvent: CustomStringConvertible {
     let pointer: OpaquePointer
@@ -42,6 +44,8 @@ public final class DynamicEvent: CustomStringConvertible {
     /// libtracefs 1.6.4 stores a kretprobe's maxactive as the prefix "r7:" and then writes
     /// "r7::group/event", which the kernel rejects; such definitions are written by this overlay.
     private let libraryPrefixIsBroken: Bool
+    /// What the kernel listed after the name for the probe that ``create()`` made; `nil` before.
+    private let createdTail = Mutex<String?>(nil)
 
     /// Takes ownership of a descriptor from libtracefs and reads its fields.
     ///
@@ -86,6 +90,13 @@ public final class DynamicEvent: CustomStringConvertible {
 
     /// Defines the event in the kernel.
     ///
+    /// The kernel would not refuse every existing name: given an event of that name with
+    /// compatible arguments, it adds this probe to that event (which may be another tool's) instead
+    /// of failing. So an existing `system/event` is refused before writing, and the kernel's listing
+    /// is checked after writing; a probe that joined an event created at the same moment by
+    /// another process is removed again (when the kernel lists it exactly as it was given) and
+    /// reported as `alreadyExists`.
+    ///
     /// - Throws: ``TraceFSError``: `alreadyExists` when an event of that name exists, `notFound`
     ///   for an unknown symbol or file, `unsupported` when the kernel lacks this kind of event,
     ///   `lockedDown` under kernel lockdown, `permissionDenied` when not root, `invalidArgument`
@@ -93,19 +104,50 @@ public final class DynamicEvent: CustomStringConvertible {
     ///
     /// The corresponding C function is `tracefs_dynevent_create`.
     public func create() throws(TraceFSError) {
-        guard libraryPrefixIsBroken else {
-            try KernelWrite.perform("tracefs_dynevent_create", operation: "create \(description)", kinds: Kinds(kind),
-                                    subject: "\(system)/\(event)", command: definition) { _ in
+        let operation = "create \(description)"
+        let refuseExisting = { (directory: String) -> TraceFSError? in
+            guard KernelFile.exists("\(directory)/events/\(self.system)/\(self.event)") else { return nil }
+            return TraceFSError(
+                .alreadyExists, operation: operation,
+                reason: "an event named \(self.system)/\(self.event) already exists (it may belong to another tool, "
+                    + "and the kernel would add this probe to it); choose another name or destroy that event first")
+        }
+        if libraryPrefixIsBroken {
+            let definition = self.definition
+            try KernelWrite.perform("tracefs_instance_file_append", operation: operation, kinds: Kinds(kind),
+                                    subject: "\(system)/\(event)", command: definition, refuse: refuseExisting) { directory in
+                let file = KernelFile.exists(directory + "/dynamic_events") ? "dynamic_events" : "kprobe_events"
+                return Int32(clamping: tracefs_instance_file_append(nil, file, definition + "\n"))
+            }
+        } else {
+            try KernelWrite.perform("tracefs_dynevent_create", operation: operation, kinds: Kinds(kind),
+                                    subject: "\(system)/\(event)", command: definition, refuse: refuseExisting) { _ in
                 tracefs_dynevent_create(pointer)
             }
+        }
+        try claimCreatedProbe(operation: operation)
+    }
+
+    /// Records which of the kernel's probes named `system/event` is the one just created, or, when
+    /// another process created the same name at the same moment and this probe joined its event,
+    /// removes this probe again and throws `alreadyExists`.
+    private func claimCreatedProbe(operation: String) throws(TraceFSError) {
+        let directory = try TracingDirectory.path(for: operation)
+        let lines = KernelProbeLine.byName(in: directory)["\(system)/\(event)"] ?? []
+        if lines.count == 1, let line = lines.first {
+            createdTail.withLock { $0 = String(line.tail) }
             return
         }
-        let definition = self.definition
-        try KernelWrite.perform("tracefs_instance_file_append", operation: "create \(description)", kinds: Kinds(kind),
-                                subject: "\(system)/\(event)", command: definition) { directory in
-            let file = KernelFile.exists(directory + "/dynamic_events") ? "dynamic_events" : "kprobe_events"
-            return Int32(clamping: tracefs_instance_file_append(nil, file, definition + "\n"))
-        }
+        guard lines.count > 1 else { return }  // removed by someone else already
+        let removed = lines.contains { $0.tail == ownTail }
+        if removed { try? DynamicEvent.destroy([self], force: false) }
+        throw TraceFSError(
+            .alreadyExists, operation: operation,
+            reason: "another tool created an event named \(system)/\(event) at the same moment and the kernel "
+                + "added this probe to it; "
+                + (removed ? "this probe was removed again: choose another name"
+                           : "remove this probe with '-:\(system)/\(event) <address and arguments as listed>' "
+                               + "in dynamic_events, and choose another name"))
     }
 
     /// The line that defines this event, as the kernel lists it: "r7:group/event symbol args".
@@ -113,19 +155,36 @@ public final class DynamicEvent: CustomStringConvertible {
         "\(prefix):\(system)/\(event)" + (address.map { " \($0)" } ?? "") + (format.map { " \($0)" } ?? "")
     }
 
-    /// Removes the event from the kernel. Removing an event that does not exist (any more) is not
-    /// an error, so calling this twice is safe.
+    /// The address and arguments as this descriptor holds them: for a listed event, exactly what
+    /// the kernel lists after the name.
+    var ownTail: Substring {
+        Substring([address, format].compactMap { $0 }.joined(separator: " "))
+    }
+
+    /// What the kernel lists after the name for the probe this descriptor is: the listed line of
+    /// the probe that ``create()`` made, otherwise the descriptor's own address and arguments.
+    var kernelTail: Substring {
+        createdTail.withLock { $0 }.map { Substring($0) } ?? ownTail
+    }
+
+    /// Removes this probe from the kernel, and with it the event when no other probe shares it.
+    /// Removing an event that does not exist (any more) is not an error, so calling this twice
+    /// is safe.
     ///
-    /// - Parameter force: Disable the event in every instance first. Without it, destroying an
-    ///   enabled event throws `busy`.
+    /// Only this probe is removed: the one ``create()`` made, or the one this descriptor was
+    /// listed as. The kernel lets probes with compatible arguments share an event, so an event of
+    /// the same name may hold another tool's probe; that probe, and an event of the same name with
+    /// another definition, are left alone. Names are compared exactly (`A/b` is not `a/b`).
+    ///
+    /// - Parameter force: Disable the event in every instance first (when this is its only
+    ///   probe). Without it, destroying an enabled event throws `busy`.
     /// - Throws: ``TraceFSError``: `busy` when the event is enabled or in use and `force` is false.
     ///
-    /// The corresponding C function is `tracefs_dynevent_destroy`.
+    /// Built on `tracefs_instance_file_append` (writing `-:system/event address arguments` to
+    /// `dynamic_events`), not `tracefs_dynevent_destroy`, which removes every probe of the event and,
+    /// with `force`, disables events whose names match case-insensitively.
     public func destroy(force: Bool = false) throws(TraceFSError) {
-        try KernelWrite.perform("tracefs_dynevent_destroy", operation: "destroy \(description)", kinds: Kinds(kind),
-                                subject: "\(system)/\(event)", command: nil, absentIsSuccess: true) { _ in
-            tracefs_dynevent_destroy(pointer, force)
-        }
+        try DynamicEvent.destroy([self], force: force)
     }
 
     /// Whether the kernel currently has this event.
@@ -136,7 +195,7 @@ public final class DynamicEvent: CustomStringConvertible {
     }
 }
 
-// Sendable: every stored property is immutable. The descriptor is only read by libtracefs after
+// Sendable: every stored property is immutable, except `createdTail`, which a Mutex guards. The descriptor is only read by libtracefs after
 // `tracefs_dynevent_info` (create and destroy format its fields into a control-file write), and
 // those calls run inside LibraryLock, so sharing an instance between tasks is safe.
 extension DynamicEvent: @unchecked Sendable {}
