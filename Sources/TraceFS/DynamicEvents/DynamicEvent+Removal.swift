@@ -6,7 +6,7 @@ extension DynamicEvent {
     /// one by one with `force` costs libtracefs a scan of every event per event).
     ///
     /// Each probe is removed as ``destroy(force:)`` removes it: only the probe the descriptor
-    /// created or was listed as; events that are gone already are skipped.
+    /// created or describes exactly; events that are gone already are skipped.
     ///
     /// - Parameters:
     ///   - events: The probes to remove.

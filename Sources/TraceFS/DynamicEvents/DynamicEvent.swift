@@ -44,7 +44,7 @@ public final class DynamicEvent: CustomStringConvertible {
     /// libtracefs 1.6.4 stores a kretprobe's maxactive as the prefix "r7:" and then writes
     /// "r7::group/event", which the kernel rejects; such definitions are written by this overlay.
     private let libraryPrefixIsBroken: Bool
-    /// What the kernel listed after the name for the probe that ``create()`` made; `nil` before.
+    /// What the kernel lists after the name for the probe that ``create()`` made; `nil` before.
     private let createdTail = Mutex<String?>(nil)
 
     /// Takes ownership of a descriptor from libtracefs and reads its fields.
@@ -92,10 +92,9 @@ public final class DynamicEvent: CustomStringConvertible {
     ///
     /// The kernel would not refuse every existing name: given an event of that name with
     /// compatible arguments, it adds this probe to that event (which may be another tool's) instead
-    /// of failing. So an existing `system/event` is refused before writing, and the kernel's listing
-    /// is checked after writing; a probe that joined an event created at the same moment by
-    /// another process is removed again (when the kernel lists it exactly as it was given) and
-    /// reported as `alreadyExists`.
+    /// of failing. So an existing `system/event` is refused before writing. (Another process can
+    /// still create the name between that check and the write; ``destroy(force:)`` then removes
+    /// only this probe.)
     ///
     /// - Throws: ``TraceFSError``: `alreadyExists` when an event of that name exists, `notFound`
     ///   for an unknown symbol or file, `unsupported` when the kernel lacks this kind of event,
@@ -125,29 +124,44 @@ public final class DynamicEvent: CustomStringConvertible {
                 tracefs_dynevent_create(pointer)
             }
         }
-        try claimCreatedProbe(operation: operation)
+        try recordCreatedTail(operation: operation)
     }
 
-    /// Records which of the kernel's probes named `system/event` is the one just created, or, when
-    /// another process created the same name at the same moment and this probe joined its event,
-    /// removes this probe again and throws `alreadyExists`.
-    private func claimCreatedProbe(operation: String) throws(TraceFSError) {
-        let directory = try TracingDirectory.path(for: operation)
-        let lines = KernelProbeLine.byName(in: directory)["\(system)/\(event)"] ?? []
-        if lines.count == 1, let line = lines.first {
-            createdTail.withLock { $0 = String(line.tail) }
+    /// Remembers how the kernel lists the probe just created, for ``destroy(force:)``: the
+    /// descriptor's own address and arguments when the kernel lists them as given (every argument
+    /// named, a plain symbol or a uprobe's file offset), otherwise the line the kernel lists now (it
+    /// names unnamed arguments `arg1`, prints kprobe offsets in decimal). Reading the listing costs
+    /// time in proportion to the number of events, so it is read only in the second case.
+    private func recordCreatedTail(operation: String) throws(TraceFSError) {
+        if listsAsGiven {
+            createdTail.withLock { $0 = String(ownTail) }
             return
         }
-        guard lines.count > 1 else { return }  // removed by someone else already
-        let removed = lines.contains { $0.tail == ownTail }
-        if removed { try? DynamicEvent.destroy([self], force: false) }
+        let directory = try TracingDirectory.path(for: operation)
+        let lines = KernelProbeLine.byName(in: directory)["\(system)/\(event)"] ?? []
+        if lines.count == 1 { createdTail.withLock { $0 = String(lines[0].tail) } }
+        guard lines.count > 1 else { return }
+        // Another process created the name between the check and the write, and the kernel added
+        // this probe to its event. Which line is ours cannot be told, so nothing is guessed.
         throw TraceFSError(
             .alreadyExists, operation: operation,
-            reason: "another tool created an event named \(system)/\(event) at the same moment and the kernel "
-                + "added this probe to it; "
-                + (removed ? "this probe was removed again: choose another name"
-                           : "remove this probe with '-:\(system)/\(event) <address and arguments as listed>' "
-                               + "in dynamic_events, and choose another name"))
+            reason: "another tool created \(system)/\(event) at the same moment and the kernel added this probe to "
+                + "its event; remove this probe by writing '-:\(system)/\(event) <its line as listed>' to "
+                + "dynamic_events, and choose another name")
+    }
+
+    /// Whether the kernel lists this definition exactly as the descriptor holds it.
+    private var listsAsGiven: Bool {
+        guard kind != .eprobe, kind != .synthetic else { return false }
+        if kind == .kprobe || kind == .kretprobe, let address,
+           address.hasPrefix("0x") || address.contains("+0x") || address.contains("+0X") {
+            return false
+        }
+        let arguments = (format ?? "").split(separator: " ", omittingEmptySubsequences: false)
+        return format == nil || arguments.allSatisfy { argument in
+            guard let equals = argument.firstIndex(of: "=") else { return false }
+            return EventName.isValid(String(argument[..<equals]))
+        }
     }
 
     /// The line that defines this event, as the kernel lists it: "r7:group/event symbol args".
@@ -161,8 +175,8 @@ public final class DynamicEvent: CustomStringConvertible {
         Substring([address, format].compactMap { $0 }.joined(separator: " "))
     }
 
-    /// What the kernel lists after the name for the probe this descriptor is: the listed line of
-    /// the probe that ``create()`` made, otherwise the descriptor's own address and arguments.
+    /// What the kernel lists after the name for this probe: how it listed the probe that
+    /// ``create()`` made, otherwise this descriptor's address and arguments (as for a listed event).
     var kernelTail: Substring {
         createdTail.withLock { $0 }.map { Substring($0) } ?? ownTail
     }
@@ -171,8 +185,9 @@ public final class DynamicEvent: CustomStringConvertible {
     /// Removing an event that does not exist (any more) is not an error, so calling this twice
     /// is safe.
     ///
-    /// Only this probe is removed: the one ``create()`` made, or the one this descriptor was
-    /// listed as. The kernel lets probes with compatible arguments share an event, so an event of
+    /// Only this probe is removed: the one ``create()`` made, or, for a descriptor that did not
+    /// create it, the one whose address and arguments are exactly this descriptor's (as for a
+    /// listed event). The kernel lets probes with compatible arguments share an event, so an event of
     /// the same name may hold another tool's probe; that probe, and an event of the same name with
     /// another definition, are left alone. Names are compared exactly (`A/b` is not `a/b`).
     ///

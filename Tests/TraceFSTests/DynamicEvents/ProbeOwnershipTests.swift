@@ -69,6 +69,25 @@ extension KernelSuite {
             #expect(DynamicEventsFile.lines(ofGroup: group).count == 1)
         }
 
+        @Test func destroyTellsItsOwnProbeFromAnotherMadeUnderTheSameNameMeanwhile() throws {
+            let group = TemporaryGroup.name("again")
+            defer { OtherTool.remove("\(group)/ev") }
+            // An unnamed argument: the kernel lists it as "arg1=%ax", not as given.
+            let mine = try DynamicEvent.uprobe(system: group, event: "ev", file: UprobeTarget.path, offset: 0x1000, fetchArgs: "%ax")
+            try mine.create()
+            #expect(DynamicEventsFile.lines(ofGroup: group).first?.hasSuffix(" arg1=%ax") == true)
+            try mine.destroy()
+            #expect(DynamicEventsFile.lines(ofGroup: group).isEmpty, "its own probe, listed differently, was not removed")
+
+            try mine.create()
+            // Another tool removes it and defines the name again elsewhere (the kernel may even give
+            // the new event the old one's id).
+            OtherTool.remove("\(group)/ev")
+            #expect(OtherTool.write("p:\(group)/ev \(UprobeTarget.path):0x1100 %ax") == 0)
+            try mine.destroy(force: true)
+            #expect(DynamicEventsFile.lines(ofGroup: group).count == 1)
+        }
+
         @Test func switchesActOnlyOnTheExactlyNamedEvent() throws {
             let upper = "SWTEST_CASE_\(getpid())"
             let lower = upper.lowercased()

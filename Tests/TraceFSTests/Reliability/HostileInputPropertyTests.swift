@@ -23,7 +23,7 @@ extension KernelSuite {
         /// Runs one generated definition and checks the kernel's event list around it.
         static func check(
             _ label: String, tally: inout Tally, expectedPrefix: String, system: String?, defaultSystem: String,
-            event: String, make: () throws -> DynamicEvent
+            event: String, arguments: [String?], make: () throws -> DynamicEvent
         ) {
             let before = DynamicEventsFile.lines()
             let probe: DynamicEvent
@@ -44,6 +44,8 @@ extension KernelSuite {
                 Issue.record("\(label): untyped error \(error)")
                 return
             }
+            // The kernel's parser drops everything after '#': such a definition must never be written.
+            #expect(!arguments.contains { $0?.contains("#") == true }, "\(label): created from \(arguments)")
             let after = DynamicEventsFile.lines()
             let added = after.filter { !before.contains($0) }
             #expect(before.allSatisfy(after.contains), "\(label): an existing event disappeared")
@@ -97,7 +99,8 @@ extension KernelSuite {
                     let fetchArgs = inputs.fetchArgs(kernel: false)
                     let isReturn = inputs.chance(30)
                     Self.check("seed \(seed) case \(index)", tally: &tally, expectedPrefix: isReturn ? "r" : "p",
-                               system: system, defaultSystem: "uprobes", event: event) {
+                               system: system, defaultSystem: "uprobes", event: event,
+                               arguments: [file, fetchArgs]) {
                         isReturn
                             ? try DynamicEvent.uretprobe(system: system, event: event, file: file, offset: offset, fetchArgs: fetchArgs)
                             : try DynamicEvent.uprobe(system: system, event: event, file: file, offset: offset, fetchArgs: fetchArgs)
@@ -124,7 +127,8 @@ extension KernelSuite {
                     let format = inputs.fetchArgs(kernel: true)
                     let isReturn = inputs.chance(30)
                     Self.check("seed \(seed) case \(index)", tally: &tally, expectedPrefix: isReturn ? "r" : "p",
-                               system: system, defaultSystem: "kprobes", event: event) {
+                               system: system, defaultSystem: "kprobes", event: event,
+                               arguments: [address, format]) {
                         isReturn
                             ? try DynamicEvent.kretprobe(system: system, event: event, address: address, format: format)
                             : try DynamicEvent.kprobe(system: system, event: event, address: address, format: format)
