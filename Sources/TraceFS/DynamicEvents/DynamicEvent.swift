@@ -202,16 +202,16 @@ public final class DynamicEvent: CustomStringConvertible {
         try DynamicEvent.destroy([self], force: force)
     }
 
-    /// Whether the kernel currently has this event.
+    /// Whether the kernel currently has an event of this kind and exact name.
     ///
-    /// The corresponding C function is `tracefs_dynevent_get`.
+    /// Built on ``find(_:system:event:)`` (`tracefs_dynevent_get_all`).
     public var exists: Bool {
         (try? DynamicEvent.find(kind, system: system, event: event)) != nil
     }
 }
 
-// Sendable: every stored property is immutable, except `createdTail`, which a Mutex guards. The descriptor is only read by libtracefs after
-// `tracefs_dynevent_info` (create and destroy format its fields into a control-file write), and
+// Sendable: every stored property is immutable, except `createdTail`, which a Mutex guards. The
+// descriptor is only read by libtracefs after `tracefs_dynevent_info` (create and destroy format its fields into a control-file write), and
 // those calls run inside LibraryLock, so sharing an instance between tasks is safe.
 extension DynamicEvent: @unchecked Sendable {}
 
