@@ -62,7 +62,9 @@ extension DynamicEvent {
     /// - Parameters:
     ///   - system: The group, `uprobes` when `nil`.
     ///   - event: The event name.
-    ///   - file: The executable or library; it must exist and `offset` must lie inside it.
+    ///   - file: The executable or library; it must exist and `offset` must lie inside it. A relative
+    ///     path is made absolute against the current directory; paths under `/proc` (such as
+    ///     `/proc/self/fd/3`) and paths with `#` are refused.
     ///   - offset: The file offset of the probed instruction.
     ///   - fetchArgs: Fetch arguments, such as `size=%di:u64`.
     /// - Throws: ``TraceFSError``: `notFound` when `file` does not exist, `invalidArgument` for a
@@ -137,7 +139,7 @@ extension DynamicEvent {
         if let system { try input.name(system, as: "group") }
         try input.name(event, as: "event")
         try input.format(fetchArgs, as: "fetch arguments")
-        try input.userBinary(file, offset: offset)
+        let file = try input.userBinary(file, offset: offset)
         try input.commandLength(system, event, file, fetchArgs, extra: ":0x0000000000000000".utf8.count)
         let function = kind == .uprobe ? "tracefs_uprobe_alloc" : "tracefs_uretprobe_alloc"
         return try allocated(function, operation: input.operation()) {

@@ -43,7 +43,9 @@ extension DynamicEvent {
             index += 1
             do {
                 let event = try DynamicEvent(taking: pointer, operation: operation)
-                if !userProbes.isMisreported(event), seen.insert("\(event.kind)|\(event.system)/\(event.event)").inserted {
+                // libtracefs matches the group as a case-insensitive pattern: keep only exact names.
+                if system == nil || event.system == system,
+                   !userProbes.isMisreported(event), seen.insert("\(event.kind)|\(event.system)/\(event.event)").inserted {
                     events.append(event)
                 }
             } catch {
@@ -56,29 +58,22 @@ extension DynamicEvent {
 
     /// The kernel's event of `kind` named `system/event`, or `nil` when there is none.
     ///
+    /// Names are compared exactly (`A/b` is not `a/b`).
+    ///
     /// - Parameters:
     ///   - kind: The kind of event.
     ///   - system: The group, or `nil` for any group.
     ///   - event: The event name.
     ///
-    /// The corresponding C function is `tracefs_dynevent_get`.
+    /// Built on `tracefs_dynevent_get_all`: `tracefs_dynevent_get` returns the first event of that
+    /// name in any group, which libtracefs 1.6.4 may take for another kind (a uprobe for a
+    /// kprobe), and compares names case-insensitively.
     public static func find(_ kind: Kind, system: String?, event: String) throws(TraceFSError) -> DynamicEvent? {
-        let operation = "find \(kind) \(system ?? "*")/\(event)"
+        let operation = "find \(kind) \(system.map(ProbeInput.display) ?? "*")/\(ProbeInput.display(event))"
         let input = ProbeInput(operation: operation)
         if let system { try input.name(system, as: "group") }
         try input.name(event, as: "event")
-        let directory = try TracingDirectory.path(for: operation)
-        guard let pointer = withClearedErrno({ tracefs_dynevent_get(kind.cType, system, event) }) else {
-            let error = currentErrno()
-            if error == ENOMEM {
-                throw TraceFSError(.outOfMemory, operation: operation, reason: "libtracefs ran out of memory",
-                                   function: "tracefs_dynevent_get", errno: error)
-            }
-            return nil
-        }
-        let found = try DynamicEvent(taking: pointer, operation: operation)
-        var userProbes = UserProbeNames(tracingDirectory: directory)
-        return userProbes.isMisreported(found) ? nil : found
+        return try all(Kinds(kind), system: system).first { $0.kind == kind && $0.event == event }
     }
 
     /// Removes the kernel's dynamic events of `kinds`.
@@ -92,7 +87,7 @@ extension DynamicEvent {
     ///   still attempted.
     ///
     /// The corresponding C function is `tracefs_dynevent_destroy_all` (without a system), or
-    /// `tracefs_dynevent_destroy` on each event of the group.
+    /// ``destroy(_:force:)`` on the group's events.
     public static func destroyAll(_ kinds: Kinds = .all, system: String? = nil, force: Bool = false) throws(TraceFSError) {
         guard let system else {
             try KernelWrite.perform("tracefs_dynevent_destroy_all", operation: "destroy all dynamic events", kinds: kinds,
@@ -101,10 +96,6 @@ extension DynamicEvent {
             }
             return
         }
-        var failure: TraceFSError?
-        for event in try all(kinds, system: system) {
-            do { try event.destroy(force: force) } catch { failure = failure ?? error }
-        }
-        if let failure { throw failure }
+        try destroy(all(kinds, system: system), force: force)
     }
 }

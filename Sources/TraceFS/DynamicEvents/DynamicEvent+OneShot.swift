@@ -64,7 +64,8 @@ extension DynamicEvent {
     /// - Returns: How many events were removed.
     /// - Throws: ``TraceFSError`` for the first event that could not be removed.
     ///
-    /// Built on `tracefs_dynevent_get_all` and `tracefs_dynevent_destroy`.
+    /// Names are compared exactly (`G/k1` is not `g/k1`), and with `force` only the matching events
+    /// are disabled. Built on `tracefs_dynevent_get_all` and ``destroy(_:force:)``.
     @discardableResult
     public static func destroyKprobe(
         system: String? = nil, event: String? = nil, address: String? = nil, format: String? = nil, force: Bool = false
@@ -76,11 +77,7 @@ extension DynamicEvent {
             (event == nil || probe.event == event) && (address == nil || probe.address == address)
                 && (format == nil || probe.format == format)
         }
-        var failure: TraceFSError?
-        for probe in matching {
-            do { try probe.destroy(force: force) } catch { failure = failure ?? error }
-        }
-        if let failure { throw failure }
+        try destroy(matching, force: force)
         return matching.count
     }
 }

@@ -1,4 +1,5 @@
 import CTraceFS
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -22,7 +23,8 @@ import Musl
 /// ```
 ///
 /// Every argument is checked before anything is written to the kernel: names are C identifiers of
-/// at most 64 characters, and no argument may contain a newline or other control character,
+/// at most 63 characters, no argument may contain `#` (the kernel's probe parser drops everything
+/// after it as a comment), and no argument may contain a newline or other control character,
 /// which would let one definition define or delete other events.
 public final class DynamicEvent: CustomStringConvertible {
     let pointer: OpaquePointer
@@ -42,6 +44,8 @@ public final class DynamicEvent: CustomStringConvertible {
     /// libtracefs 1.6.4 stores a kretprobe's maxactive as the prefix "r7:" and then writes
     /// "r7::group/event", which the kernel rejects; such definitions are written by this overlay.
     private let libraryPrefixIsBroken: Bool
+    /// What the kernel lists after the name for the probe that ``create()`` made; `nil` before.
+    private let createdTail = Mutex<String?>(nil)
 
     /// Takes ownership of a descriptor from libtracefs and reads its fields.
     ///
@@ -86,6 +90,12 @@ public final class DynamicEvent: CustomStringConvertible {
 
     /// Defines the event in the kernel.
     ///
+    /// The kernel would not refuse every existing name: given an event of that name with
+    /// compatible arguments, it adds this probe to that event (which may be another tool's) instead
+    /// of failing. So an existing `system/event` is refused before writing. (Another process can
+    /// still create the name between that check and the write; ``destroy(force:)`` then removes
+    /// only this probe.)
+    ///
     /// - Throws: ``TraceFSError``: `alreadyExists` when an event of that name exists, `notFound`
     ///   for an unknown symbol or file, `unsupported` when the kernel lacks this kind of event,
     ///   `lockedDown` under kernel lockdown, `permissionDenied` when not root, `invalidArgument`
@@ -93,18 +103,64 @@ public final class DynamicEvent: CustomStringConvertible {
     ///
     /// The corresponding C function is `tracefs_dynevent_create`.
     public func create() throws(TraceFSError) {
-        guard libraryPrefixIsBroken else {
-            try KernelWrite.perform("tracefs_dynevent_create", operation: "create \(description)", kinds: Kinds(kind),
-                                    subject: "\(system)/\(event)", command: definition) { _ in
+        let operation = "create \(description)"
+        let refuseExisting = { (directory: String) -> TraceFSError? in
+            guard KernelFile.exists("\(directory)/events/\(self.system)/\(self.event)") else { return nil }
+            return TraceFSError(
+                .alreadyExists, operation: operation,
+                reason: "an event named \(self.system)/\(self.event) already exists (it may belong to another tool, "
+                    + "and the kernel would add this probe to it); choose another name or destroy that event first")
+        }
+        if libraryPrefixIsBroken {
+            let definition = self.definition
+            try KernelWrite.perform("tracefs_instance_file_append", operation: operation, kinds: Kinds(kind),
+                                    subject: "\(system)/\(event)", command: definition, refuse: refuseExisting) { directory in
+                let file = KernelFile.exists(directory + "/dynamic_events") ? "dynamic_events" : "kprobe_events"
+                return Int32(clamping: tracefs_instance_file_append(nil, file, definition + "\n"))
+            }
+        } else {
+            try KernelWrite.perform("tracefs_dynevent_create", operation: operation, kinds: Kinds(kind),
+                                    subject: "\(system)/\(event)", command: definition, refuse: refuseExisting) { _ in
                 tracefs_dynevent_create(pointer)
             }
+        }
+        try recordCreatedTail(operation: operation)
+    }
+
+    /// Remembers how the kernel lists the probe just created, for ``destroy(force:)``: the
+    /// descriptor's own address and arguments when the kernel lists them as given (every argument
+    /// named, a plain symbol or a uprobe's file offset), otherwise the line the kernel lists now (it
+    /// names unnamed arguments `arg1`, prints kprobe offsets in decimal). Reading the listing costs
+    /// time in proportion to the number of events, so it is read only in the second case.
+    private func recordCreatedTail(operation: String) throws(TraceFSError) {
+        if listsAsGiven {
+            createdTail.withLock { $0 = String(ownTail) }
             return
         }
-        let definition = self.definition
-        try KernelWrite.perform("tracefs_instance_file_append", operation: "create \(description)", kinds: Kinds(kind),
-                                subject: "\(system)/\(event)", command: definition) { directory in
-            let file = KernelFile.exists(directory + "/dynamic_events") ? "dynamic_events" : "kprobe_events"
-            return Int32(clamping: tracefs_instance_file_append(nil, file, definition + "\n"))
+        let directory = try TracingDirectory.path(for: operation)
+        let lines = KernelProbeLine.byName(in: directory)["\(system)/\(event)"] ?? []
+        if lines.count == 1 { createdTail.withLock { $0 = String(lines[0].tail) } }
+        guard lines.count > 1 else { return }
+        // Another process created the name between the check and the write, and the kernel added
+        // this probe to its event. Which line is ours cannot be told, so nothing is guessed.
+        throw TraceFSError(
+            .alreadyExists, operation: operation,
+            reason: "another tool created \(system)/\(event) at the same moment and the kernel added this probe to "
+                + "its event; remove this probe by writing '-:\(system)/\(event) <its line as listed>' to "
+                + "dynamic_events, and choose another name")
+    }
+
+    /// Whether the kernel lists this definition exactly as the descriptor holds it.
+    private var listsAsGiven: Bool {
+        guard kind != .eprobe, kind != .synthetic else { return false }
+        if kind == .kprobe || kind == .kretprobe, let address,
+           address.hasPrefix("0x") || address.contains("+0x") || address.contains("+0X") {
+            return false
+        }
+        let arguments = (format ?? "").split(separator: " ", omittingEmptySubsequences: false)
+        return format == nil || arguments.allSatisfy { argument in
+            guard let equals = argument.firstIndex(of: "=") else { return false }
+            return EventName.isValid(String(argument[..<equals]))
         }
     }
 
@@ -113,31 +169,49 @@ public final class DynamicEvent: CustomStringConvertible {
         "\(prefix):\(system)/\(event)" + (address.map { " \($0)" } ?? "") + (format.map { " \($0)" } ?? "")
     }
 
-    /// Removes the event from the kernel. Removing an event that does not exist (any more) is not
-    /// an error, so calling this twice is safe.
-    ///
-    /// - Parameter force: Disable the event in every instance first. Without it, destroying an
-    ///   enabled event throws `busy`.
-    /// - Throws: ``TraceFSError``: `busy` when the event is enabled or in use and `force` is false.
-    ///
-    /// The corresponding C function is `tracefs_dynevent_destroy`.
-    public func destroy(force: Bool = false) throws(TraceFSError) {
-        try KernelWrite.perform("tracefs_dynevent_destroy", operation: "destroy \(description)", kinds: Kinds(kind),
-                                subject: "\(system)/\(event)", command: nil, absentIsSuccess: true) { _ in
-            tracefs_dynevent_destroy(pointer, force)
-        }
+    /// The address and arguments as this descriptor holds them: for a listed event, exactly what
+    /// the kernel lists after the name.
+    var ownTail: Substring {
+        Substring([address, format].compactMap { $0 }.joined(separator: " "))
     }
 
-    /// Whether the kernel currently has this event.
+    /// What the kernel lists after the name for this probe: how it listed the probe that
+    /// ``create()`` made, otherwise this descriptor's address and arguments (as for a listed event).
+    var kernelTail: Substring {
+        createdTail.withLock { $0 }.map { Substring($0) } ?? ownTail
+    }
+
+    /// Removes this probe from the kernel, and with it the event when no other probe shares it.
+    /// Removing an event that does not exist (any more) is not an error, so calling this twice
+    /// is safe.
     ///
-    /// The corresponding C function is `tracefs_dynevent_get`.
+    /// Only this probe is removed: the one ``create()`` made, or, for a descriptor that did not
+    /// create it, the one whose address and arguments are exactly this descriptor's (as for a
+    /// listed event). The kernel lets probes with compatible arguments share an event, so an event of
+    /// the same name may hold another tool's probe; that probe, and an event of the same name with
+    /// another definition, are left alone. Names are compared exactly (`A/b` is not `a/b`).
+    ///
+    /// - Parameter force: Disable the event in every instance first (when this is its only
+    ///   probe). Without it, destroying an enabled event throws `busy`.
+    /// - Throws: ``TraceFSError``: `busy` when the event is enabled or in use and `force` is false.
+    ///
+    /// Built on `tracefs_instance_file_append` (writing `-:system/event address arguments` to
+    /// `dynamic_events`), not `tracefs_dynevent_destroy`, which removes every probe of the event and,
+    /// with `force`, disables events whose names match case-insensitively.
+    public func destroy(force: Bool = false) throws(TraceFSError) {
+        try DynamicEvent.destroy([self], force: force)
+    }
+
+    /// Whether the kernel currently has an event of this kind and exact name.
+    ///
+    /// Built on ``find(_:system:event:)`` (`tracefs_dynevent_get_all`).
     public var exists: Bool {
         (try? DynamicEvent.find(kind, system: system, event: event)) != nil
     }
 }
 
-// Sendable: every stored property is immutable. The descriptor is only read by libtracefs after
-// `tracefs_dynevent_info` (create and destroy format its fields into a control-file write), and
+// Sendable: every stored property is immutable, except `createdTail`, which a Mutex guards. The
+// descriptor is only read by libtracefs after `tracefs_dynevent_info` (create and destroy format its fields into a control-file write), and
 // those calls run inside LibraryLock, so sharing an instance between tasks is safe.
 extension DynamicEvent: @unchecked Sendable {}
 

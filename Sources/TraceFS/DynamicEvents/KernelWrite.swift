@@ -28,13 +28,17 @@ struct KernelWrite {
     ///
     /// - Parameters:
     ///   - absentIsSuccess: Treat "no such event" as success (destroying what is already gone).
+    ///   - refuse: Checked inside the lock before `call`, with the tracing directory: an error to
+    ///     throw instead of writing (an event of that name exists already).
     static func perform(
         _ function: String, operation: @autoclosure () -> String, kinds: DynamicEvent.Kinds,
         subject: @autoclosure () -> String, command: @autoclosure () -> String?, absentIsSuccess: Bool = false,
+        refuse: (_ tracingDirectory: String) -> TraceFSError? = { _ in nil },
         _ call: (_ tracingDirectory: String) -> Int32
     ) throws(TraceFSError) {
         try LibraryLock.withLock { () throws(TraceFSError) in
             let directory = try TracingDirectory.path(for: operation())
+            if let refusal = refuse(directory) { throw refusal }
             let result = withClearedErrno { call(directory) }
             guard result >= 0 else {
                 let error = currentErrno()

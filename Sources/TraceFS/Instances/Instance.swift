@@ -17,7 +17,7 @@ import Musl
 /// ```swift
 /// try Instance.withTemporary(named: "myapp") { instance in
 ///     try instance.enableEvent(system: "sched", event: "sched_switch")
-///     ...
+///     try instance.writeMarker("started")
 /// }
 /// ```
 public final class Instance: CustomStringConvertible {
@@ -210,17 +210,34 @@ public final class Instance: CustomStringConvertible {
         try body(pointer)
     }
 
-    /// Writes `text` to the instance's `trace_marker`, where it becomes an `ftrace/print` record.
+    /// Writes `text` to the instance's `trace_marker`, where it becomes one `ftrace/print` record.
     ///
-    /// - Throws: ``TraceFSError`` with `invalidArgument` when `text` contains a NUL byte, or the
-    ///   write's failure.
+    /// `text` must be one line of 1 to ``maximumMarkerLength`` bytes: the kernel stores a longer
+    /// write cut short (6.1) or split into several records (6.8 and later), and a newline inside
+    /// the text would let it pose as further records in the text `trace` output. The kernel ends
+    /// each record's line itself.
+    ///
+    /// - Throws: ``TraceFSError`` with `invalidArgument`, before writing, when `text` is empty,
+    ///   too long, or contains a NUL byte, a newline or a carriage return; otherwise the write's
+    ///   failure.
     ///
     /// The corresponding C function is `tracefs_printf` (through a `"%s"` shim, as Swift cannot
     /// call variadic C functions).
     public func writeMarker(_ text: String) throws(TraceFSError) {
         let operation = "write to the trace_marker of the \(description)"
-        guard !text.utf8.contains(0) else {
-            throw TraceFSError(.invalidArgument, operation: operation, reason: "the text contains a NUL byte")
+        let length = text.utf8.count
+        let problem: String? =
+            if text.isEmpty { "the text is empty; the kernel records nothing for an empty write" }
+            else if text.utf8.contains(0) { "the text contains a NUL byte" }
+            else if text.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }) {
+                "the text contains a line break, which would let it pose as further records in the trace "
+                    + "output; write one marker per line"
+            } else if length > Instance.maximumMarkerLength {
+                "the text is \(length) bytes long, more than the \(Instance.maximumMarkerLength) bytes this kernel "
+                    + "keeps in one record (Instance.maximumMarkerLength); write it in several markers"
+            } else { nil }
+        if let problem {
+            throw TraceFSError(.invalidArgument, operation: operation, reason: problem)
         }
         let result = markerLock.withLock { _ in withClearedErrno { ctracefs_print(pointer, text) } }
         guard result >= 0 else {
@@ -230,6 +247,25 @@ public final class Instance: CustomStringConvertible {
                                errno: reportableErrno(error))
         }
     }
+
+    /// The longest text, in bytes, that one ``writeMarker(_:)`` call may write: what the running
+    /// kernel keeps in one `ftrace/print` record. Kernels before 6.8 (Debian 12's 6.1) cut a
+    /// marker at 1024 bytes (TRACE_BUF_SIZE); 6.8 and later (they have `buffer_subbuf_size_kb`)
+    /// at the largest ring-buffer event of a page minus the record's 42 bytes of headers: 4054 with
+    /// 4 KiB pages, whatever the sub-buffer size.
+    public static var maximumMarkerLength: Int {
+        markerLimit.withLock { limit in
+            if let limit { return limit }
+            let directory = try? TracingDirectory.path(for: "read the trace_marker limit")
+            let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let found = directory.map { KernelFile.exists($0 + "/buffer_subbuf_size_kb") } == true
+                ? min(pageSize, 4096) - 42 : 1024
+            limit = found
+            return found
+        }
+    }
+
+    private static let markerLimit = Mutex<Int?>(nil)
 
     static func checkName(_ name: String, operation: String) throws(TraceFSError) {
         let input = ProbeInput(operation: operation)

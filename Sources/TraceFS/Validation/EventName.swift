@@ -5,8 +5,9 @@
 /// ``maximumLength`` characters. Symbols such as `foo.isra.0` or `do_sys_open+0x10` are valid probe
 /// addresses but not valid event names; ``sanitized(_:)`` maps them.
 public enum EventName {
-    /// The longest name the kernel accepts for an event (MAX_EVENT_NAME_LEN).
-    public static let maximumLength = 64
+    /// The longest name the kernel accepts for a group or an event: MAX_EVENT_NAME_LEN (64) counts
+    /// the terminating NUL, so 63 characters ("Group name is too long" / "Event name is too long").
+    public static let maximumLength = 63
 
     /// Whether the kernel accepts `name` as a group or event name.
     public static func isValid(_ name: String) -> Bool {
@@ -48,7 +49,7 @@ public enum EventName {
         case "\t": "a tab"
         case " ": "a space"
         default:
-            scalar.value < 0x20 || scalar.value == 0x7F
+            scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || ProbeInput.isBidiControl(scalar)
                 ? "control character U+\(String(scalar.value, radix: 16, uppercase: true))"
                 : "'\(scalar)'"
         }

@@ -58,10 +58,18 @@ struct ProbeInput {
     }
 
     /// A uprobe's binary: an existing regular file whose path has no spaces, and an offset
-    /// inside it.
-    func userBinary(_ path: String, offset: UInt64) throws(TraceFSError) {
+    /// inside it. Returns the path to write: a relative path made absolute against the current
+    /// directory (the kernel would resolve it the same way, but list it as given, which means
+    /// nothing to another process); paths under `/proc` are refused, since `/proc/self/fd/3` names
+    /// a different file for every process that reads the listing.
+    func userBinary(_ path: String, offset: UInt64) throws(TraceFSError) -> String {
         try printable(path, as: "file path", allowSpaces: false)
         guard !path.isEmpty else { throw invalid("the file path is empty: give the binary or library to probe") }
+        if path == "/proc" || path.hasPrefix("/proc/") {
+            throw invalid("the file path \(Self.display(path)) is under /proc, whose links name a different file "
+                + "for each process; give the file's own path")
+        }
+        let path = path.hasPrefix("/") ? path : try absolute(path)
         var info = stat()
         guard stat(path, &info) == 0 else {
             let error = currentErrno()
@@ -79,6 +87,21 @@ struct ProbeInput {
             throw invalid("offset 0x\(String(offset, radix: 16)) is past the end of \(Self.display(path)) "
                 + "(\(info.st_size) bytes): give a file offset of an instruction inside it")
         }
+        return path
+    }
+
+    /// `path` prefixed with the current directory.
+    private func absolute(_ path: String) throws(TraceFSError) -> String {
+        guard let directory = getcwd(nil, 0) else {
+            throw TraceFSError(.from(errno: currentErrno()), operation: operation(),
+                               reason: "the relative path \(Self.display(path)) cannot be made absolute: the current "
+                                   + "directory is unknown; give an absolute path",
+                               function: "getcwd", errno: reportableErrno(currentErrno()))
+        }
+        defer { free(directory) }
+        let absolute = String(cString: directory) + "/" + path
+        try printable(absolute, as: "file path", allowSpaces: false)
+        return absolute
     }
 
     /// The definition's length: `parts`, `extra` more bytes, a separator after each part, and room
@@ -93,6 +116,11 @@ struct ProbeInput {
 
     private func printable(_ value: String, as role: String, allowSpaces: Bool) throws(TraceFSError) {
         for scalar in value.unicodeScalars {
+            if scalar == "#" {
+                throw invalid("the \(role) \(Self.display(value)) contains '#', which starts a comment in the "
+                    + "kernel's probe parser: everything after it would be dropped silently"
+                    + (role == "file path" ? "; rename or link the file to a path without '#'" : ""))
+            }
             let isControl = scalar.value < 0x20 || scalar.value == 0x7F
             if isControl || (!allowSpaces && scalar == " ") {
                 throw invalid("the \(role) \(Self.display(value)) contains \(EventName.quoted(scalar)); "
@@ -110,7 +138,9 @@ struct ProbeInput {
         TraceFSError(.invalidArgument, operation: operation(), reason: reason)
     }
 
-    /// A value as it may safely appear in a message: quoted, with control characters escaped.
+    /// A value as it may safely appear in a message: quoted, with control characters (C0, DEL and
+    /// C1) and the invisible bidirectional formatting characters escaped, so that a message shows
+    /// the input's characters in their real order (no Trojan-Source reordering in a terminal or log).
     static func display(_ value: String) -> String {
         var text = ""
         for scalar in value.unicodeScalars.prefix(80) {
@@ -120,7 +150,7 @@ struct ProbeInput {
             case "\t": text += "\\t"
             case "'": text += "\\'"
             default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
+                if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || isBidiControl(scalar) {
                     text += "\\u{\(String(scalar.value, radix: 16))}"
                 } else {
                     text.unicodeScalars.append(scalar)
@@ -129,5 +159,13 @@ struct ProbeInput {
         }
         if value.unicodeScalars.count > 80 { text += "..." }
         return "'\(text)'"
+    }
+
+    /// U+061C, U+200E/F, U+202A-U+202E, U+2066-U+2069: they reorder the text around them.
+    static func isBidiControl(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x061C, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: true
+        default: false
+        }
     }
 }

@@ -1,6 +1,10 @@
 import Testing
 import TraceFS
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Thousands of generated dynamic-event definitions: each either gets a typed error with nothing
 /// written, or creates exactly the requested event; `dynamic_events` is otherwise unchanged.
 extension KernelSuite {
@@ -19,7 +23,7 @@ extension KernelSuite {
         /// Runs one generated definition and checks the kernel's event list around it.
         static func check(
             _ label: String, tally: inout Tally, expectedPrefix: String, system: String?, defaultSystem: String,
-            event: String, make: () throws -> DynamicEvent
+            event: String, arguments: [String?], make: () throws -> DynamicEvent
         ) {
             let before = DynamicEventsFile.lines()
             let probe: DynamicEvent
@@ -40,6 +44,8 @@ extension KernelSuite {
                 Issue.record("\(label): untyped error \(error)")
                 return
             }
+            // The kernel's parser drops everything after '#': such a definition must never be written.
+            #expect(!arguments.contains { $0?.contains("#") == true }, "\(label): created from \(arguments)")
             let after = DynamicEventsFile.lines()
             let added = after.filter { !before.contains($0) }
             #expect(before.allSatisfy(after.contains), "\(label): an existing event disappeared")
@@ -56,25 +62,49 @@ extension KernelSuite {
             tally.created += 1
         }
 
+        /// Another tool's event, enabled in an instance of its own, whose name the generated
+        /// definitions sometimes repeat in other cases (or exactly): it must stay defined and
+        /// enabled through every create and forced destroy.
+        static func withDecoy(
+            _ definition: (_ group: String, _ event: String) -> String, _ body: (_ group: String, _ event: String) -> Void
+        ) throws {
+            let group = "SWTEST_Decoy_\(getpid())", event = "Ev"
+            let instanceName = TemporaryInstance.name("decoy")
+            try Instance.withTemporary(named: instanceName) { _ in
+                #expect(OtherTool.write(definition(group, event)) == 0)
+                defer { OtherTool.remove("\(group)/\(event)", disablingIn: [instanceName]) }
+                OtherTool.setEnabled("\(group)/\(event)", true, instance: instanceName)
+                let line = DynamicEventsFile.lines(ofGroup: group)
+                #expect(line.count == 1)
+                body(group, event)
+                #expect(DynamicEventsFile.lines(ofGroup: group) == line, "the decoy was changed")
+                #expect(OtherTool.enableState("\(group)/\(event)", instance: instanceName) == "1", "the decoy was disabled")
+            }
+        }
+
         @Test(.enabled(if: KernelFeatures.isRoot && KernelFeatures.uprobes && !KernelFeatures.inGuest,
                        "needs root and uprobes; on the host (the guest runs the kprobe subset)"))
-        func tenThousandUprobeDefinitions() {
+        func tenThousandUprobeDefinitions() throws {
             let seed: UInt64 = 0x5EED_0001
             var inputs = HostileInputs(generator: SeededGenerator(seed: seed))
             var tally = Tally()
             let size = UprobeTarget.size
-            for index in 0..<10_000 {
-                let system: String? = inputs.chance(10) ? nil : inputs.name(prefix: "swtest_p_")
-                let event = inputs.name(prefix: "e")
-                let file = inputs.filePath()
-                let offset = inputs.offset(fileSize: size)
-                let fetchArgs = inputs.fetchArgs(kernel: false)
-                let isReturn = inputs.chance(30)
-                Self.check("seed \(seed) case \(index)", tally: &tally, expectedPrefix: isReturn ? "r" : "p",
-                           system: system, defaultSystem: "uprobes", event: event) {
-                    isReturn
-                        ? try DynamicEvent.uretprobe(system: system, event: event, file: file, offset: offset, fetchArgs: fetchArgs)
-                        : try DynamicEvent.uprobe(system: system, event: event, file: file, offset: offset, fetchArgs: fetchArgs)
+            try Self.withDecoy({ "p:\($0)/\($1) \(UprobeTarget.path):0x1000 a=%ax" }) { decoyGroup, decoyEvent in
+                for index in 0..<10_000 {
+                    let decoy = inputs.chance(5)
+                    let system: String? = decoy ? inputs.caseVariant(of: decoyGroup) : inputs.chance(10) ? nil : inputs.name(prefix: "swtest_p_")
+                    let event = decoy ? inputs.caseVariant(of: decoyEvent) : inputs.name(prefix: "e")
+                    let file = inputs.filePath()
+                    let offset = inputs.offset(fileSize: size)
+                    let fetchArgs = inputs.fetchArgs(kernel: false)
+                    let isReturn = inputs.chance(30)
+                    Self.check("seed \(seed) case \(index)", tally: &tally, expectedPrefix: isReturn ? "r" : "p",
+                               system: system, defaultSystem: "uprobes", event: event,
+                               arguments: [file, fetchArgs]) {
+                        isReturn
+                            ? try DynamicEvent.uretprobe(system: system, event: event, file: file, offset: offset, fetchArgs: fetchArgs)
+                            : try DynamicEvent.uprobe(system: system, event: event, file: file, offset: offset, fetchArgs: fetchArgs)
+                    }
                 }
             }
             print("hostile uprobe inputs: \(tally)")
@@ -84,21 +114,25 @@ extension KernelSuite {
         }
 
         @Test(.enabled(if: KernelFeatures.isRoot && KernelFeatures.kprobes, "needs root and kprobes"))
-        func kprobeDefinitions() {
+        func kprobeDefinitions() throws {
             let seed: UInt64 = 0x5EED_0002
             var inputs = HostileInputs(generator: SeededGenerator(seed: seed))
             var tally = Tally()
-            for index in 0..<1_000 {
-                let system: String? = inputs.chance(10) ? nil : inputs.name(prefix: "swtest_k_")
-                let event = inputs.name(prefix: "e")
-                let address = inputs.kernelAddress()
-                let format = inputs.fetchArgs(kernel: true)
-                let isReturn = inputs.chance(30)
-                Self.check("seed \(seed) case \(index)", tally: &tally, expectedPrefix: isReturn ? "r" : "p",
-                           system: system, defaultSystem: "kprobes", event: event) {
-                    isReturn
-                        ? try DynamicEvent.kretprobe(system: system, event: event, address: address, format: format)
-                        : try DynamicEvent.kprobe(system: system, event: event, address: address, format: format)
+            try Self.withDecoy({ "p:\($0)/\($1) vfs_read a=$arg1" }) { decoyGroup, decoyEvent in
+                for index in 0..<1_000 {
+                    let decoy = inputs.chance(5)
+                    let system: String? = decoy ? inputs.caseVariant(of: decoyGroup) : inputs.chance(10) ? nil : inputs.name(prefix: "swtest_k_")
+                    let event = decoy ? inputs.caseVariant(of: decoyEvent) : inputs.name(prefix: "e")
+                    let address = inputs.kernelAddress()
+                    let format = inputs.fetchArgs(kernel: true)
+                    let isReturn = inputs.chance(30)
+                    Self.check("seed \(seed) case \(index)", tally: &tally, expectedPrefix: isReturn ? "r" : "p",
+                               system: system, defaultSystem: "kprobes", event: event,
+                               arguments: [address, format]) {
+                        isReturn
+                            ? try DynamicEvent.kretprobe(system: system, event: event, address: address, format: format)
+                            : try DynamicEvent.kprobe(system: system, event: event, address: address, format: format)
+                    }
                 }
             }
             print("hostile kprobe inputs: \(tally)")

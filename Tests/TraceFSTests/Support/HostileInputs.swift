@@ -1,12 +1,14 @@
 /// Generated inputs for dynamic events: mostly plausible values with hostile ones mixed in
 /// (control characters, newlines that would start a second definition, `-:` and `/` inside names,
-/// overlong, empty and non-ASCII strings, offsets at and past the end of the file).
+/// overlong, empty and non-ASCII strings, `#` which starts a comment in the kernel's probe parser,
+/// names that differ from another event's only in case, offsets at and past the end of the file).
 struct HostileInputs {
     var generator: SeededGenerator
 
     static let hostileFragments = [
         "\n", "\r", "\t", " ", "/", "-:", ":", ".", "é", "日本", "\u{0}", "\u{7F}", "\u{1B}[31m", "\\n",
         "\np:swtest_evil/evil /bin/true:0x10", "\n-:uprobes/x", ";", "'", "\"", "$", "%", "+", "(", ")",
+        "#", "#x", " #", ":0x10#",
     ]
 
     mutating func chance(_ percent: UInt64) -> Bool { generator.next() % 100 < percent }
@@ -18,6 +20,14 @@ struct HostileInputs {
         let rest = first + Array("0123456789")
         let length = 1 + Int(generator.next() % UInt64(maxLength))
         return String([pick(first)] + (1..<length).map { _ in pick(rest) })
+    }
+
+    /// `name` with the case of each letter flipped at random (sometimes not at all).
+    mutating func caseVariant(of name: String) -> String {
+        String(name.map { character in
+            guard character.isLetter, chance(50) else { return character }
+            return character.isUppercase ? Character(character.lowercased()) : Character(character.uppercased())
+        })
     }
 
     /// A group or event name: valid 70% of the time.
@@ -39,6 +49,7 @@ struct HostileInputs {
         if chance(75) { return "/bin/true" }
         return pick(["/bin/true\n", "/bin/ true", "/nonexistent/file", "", "bin/true", "/bin", "/bin/true\u{0}x",
                      "/bin/tru\u{E9}", "/bin/true\np:swtest_evil/e /bin/true:0x10", "/etc/hostname",
+                     "/bin/true#", "/bin/true#:0x10", "/proc/self/exe", "../../../../../../../../bin/true",
                      "/" + String(repeating: "x", count: 5000)])
     }
 
@@ -73,6 +84,7 @@ struct HostileInputs {
     mutating func kernelAddress() -> String {
         if chance(50) { return pick(["do_sys_openat2", "vfs_read", "do_sys_openat2+0x4", "ksys_write"]) }
         return pick(["no_such_symbol_x", "foo.isra.0", "do_sys_openat2 x", "do_sys_openat2\n-:kprobes/x", "",
-                     "vfs_read%return", "0x0", "ext4:nosuch", "do_sys_openat2+", "é", "vfs_read\r"])
+                     "vfs_read%return", "0x0", "ext4:nosuch", "do_sys_openat2+", "é", "vfs_read\r",
+                     "vfs_read#", "vfs_read #x", "VFS_READ", "Do_Sys_Openat2"])
     }
 }

@@ -77,6 +77,40 @@ extension KernelSuite {
                 try DynamicEvent.uprobe(system: "swtest_bad", event: "e", file: file, offset: 0x100,
                                         fetchArgs: Array(repeating: "a=%ax", count: 800).joined(separator: " ")).create()
             },
+            Case(label: "'#' in a uprobe's fetch args", expected: .invalidArgument) {
+                try DynamicEvent.uprobe(system: "swtest_bad", event: "e", file: file, offset: 0x100, fetchArgs: "a=%ax#b=%bx").create()
+            },
+            Case(label: "'#' in a uretprobe's fetch args", expected: .invalidArgument) {
+                try DynamicEvent.uretprobe(system: "swtest_bad", event: "e", file: file, offset: 0x100, fetchArgs: "#").create()
+            },
+            Case(label: "'#' in a kprobe's format", expected: .invalidArgument) {
+                try DynamicEvent.kprobe(system: "swtest_bad", event: "e", address: "vfs_read", format: "a=$arg1 #b=$arg2").create()
+            },
+            Case(label: "'#' in a kretprobe's format", expected: .invalidArgument) {
+                try DynamicEvent.kretprobe(system: "swtest_bad", event: "e", address: "vfs_read", format: "r=$retval#").create()
+            },
+            Case(label: "'#' in a kprobe address", expected: .invalidArgument) {
+                try DynamicEvent.kprobe(system: "swtest_bad", event: "e", address: "vfs_read#x").create()
+            },
+            Case(label: "'#' in a one-shot kprobe's format", expected: .invalidArgument) {
+                try DynamicEvent.createKprobe(system: "swtest_bad", event: "e", address: "vfs_read", format: "a=$arg1#")
+            },
+            Case(label: "'#' in a one-shot kretprobe's format", expected: .invalidArgument) {
+                try DynamicEvent.createKretprobe(system: "swtest_bad", event: "e", address: "vfs_read", format: "#r=$retval")
+            },
+            Case(label: "'#' in an eprobe's fetch args", expected: .invalidArgument) {
+                try DynamicEvent.eprobe(system: "swtest_bad", event: "e", targetSystem: "sched", targetEvent: "sched_switch",
+                                        fetchArgs: "p=$prev_pid#").create()
+            },
+            Case(label: "'#' in an eprobe's target", expected: .invalidArgument) {
+                try DynamicEvent.eprobe(system: "swtest_bad", event: "e", targetSystem: "sched#", targetEvent: "sched_switch").create()
+            },
+            Case(label: "64-character group name", expected: .invalidArgument) {
+                try DynamicEvent.uprobe(system: String(repeating: "g", count: 64), event: "e", file: file, offset: 0x100).create()
+            },
+            Case(label: "/proc/self/exe as the file", expected: .invalidArgument) {
+                try DynamicEvent.uprobe(system: "swtest_bad", event: "e", file: "/proc/self/exe", offset: 0x100).create()
+            },
             Case(label: "instance name with a slash", expected: .invalidArgument) {
                 _ = try Instance.create(named: "../evil")
             },
@@ -105,6 +139,16 @@ extension KernelSuite {
             #expect(error.description.contains("a newline"))
             #expect(!error.description.contains("\n"))
             #expect(error.description.contains("EventName.sanitized"))
+        }
+
+        @Test(arguments: ["\u{202E}", "\u{2066}", "\u{200F}", "\u{061C}", "\u{85}", "\u{9B}"])
+        func messagesShowBidiAndC1ControlsEscaped(control: String) throws {
+            let error = try #require(throws: TraceFSError.self) {
+                try DynamicEvent.uprobe(system: "swtest_bad", event: "evil\(control)txt", file: Self.file, offset: 0x100)
+            }
+            let scalar = try #require(control.unicodeScalars.first)
+            #expect(!error.description.unicodeScalars.contains(scalar), "\(error)")
+            #expect(error.description.contains("\\u{\(String(scalar.value, radix: 16))}"), "\(error)")
         }
     }
 }
