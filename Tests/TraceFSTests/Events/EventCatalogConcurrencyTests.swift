@@ -36,7 +36,7 @@ extension KernelSuite {
 
                 var records = 0
                 var wrong: [String: Int] = [:]
-                while records < 300_000 {
+                while records < 1_000_000 && wrong.isEmpty {
                     for index in 0..<20_000 { try instance.writeMarker("m\(index)") }
                     try instance.readRecords(using: catalog) { record in
                         records += 1

@@ -1,0 +1,81 @@
+import Testing
+@testable import TraceFS
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A catalog outlives changes to the kernel's events: events created after it was loaded are
+/// learned (issue 10 item 5), and an id the kernel gives a new event after destroying the old one is
+/// noticed (issue 16 #15). Uprobes, which this host and the guest both have.
+extension KernelSuite {
+    @Suite(.enabled(if: KernelFeatures.isRoot && KernelFeatures.uprobes, "needs root and uprobes"))
+    struct EventCatalogFreshnessTests {
+        static func id(_ group: String, _ event: String) throws -> Int32 {
+            try #require(Int32(readKernelFile("/sys/kernel/tracing/events/\(group)/\(event)/id")
+                .split(separator: "\n").first ?? ""))
+        }
+
+        @Test func learnsEventsCreatedAfterLoadingByNameAndByID() throws {
+            try TemporaryGroup.with("learn") { group in
+                let catalog = try EventCatalog.local(systems: ["ftrace"])
+                try DynamicEvent.uprobe(system: group, event: "later", file: UprobeTarget.path,
+                                        offset: UprobeTarget.offset, fetchArgs: "first=%ax:u64").create()
+                let id = try Self.id(group, "later")
+                let byID = try #require(catalog.format(forEventID: id), "an id created after loading is learned")
+                #expect(byID.description == "\(group)/later")
+                #expect(byID.fields.map(\.name) == ["__probe_ip", "first"])
+                let byName = try catalog.event(system: group, name: "later")
+                #expect(byName === byID)
+                // An id no event has is nil, and asking again in the same pass does not search again.
+                #expect(catalog.format(forEventID: Int32(UInt16.max)) == nil)
+                #expect(catalog.format(forEventID: Int32(UInt16.max)) == nil)
+            }
+        }
+
+        /// Destroys a uprobe and creates another, which the kernel gives the same id; the records
+        /// of the second must be decoded as the second, in the next reading pass.
+        @Test func noticesThatTheKernelGaveADestroyedEventsIDToANewOne() throws {
+            let entry = try #require(ELFEntryPoint.fileOffset(of: UprobeTarget.path))
+            try TemporaryGroup.with("reuse") { group in
+                try Instance.withTemporary(named: TemporaryInstance.name("reuse")) { instance in
+                    // Another process may create an event between the destroy and the create and take
+                    // the id: try a few times.
+                    var reused: (first: Int32, catalog: EventCatalog)?
+                    for attempt in 0..<5 where reused == nil {
+                        let old = try DynamicEvent.uprobe(system: group, event: "old\(attempt)", file: UprobeTarget.path,
+                                                          offset: entry, fetchArgs: "oldvalue=%ax:u8")
+                        try old.create()
+                        let oldID = try Self.id(group, "old\(attempt)")
+                        let catalog = try EventCatalog.local(systems: [group])
+                        #expect(try catalog.event(system: group, name: "old\(attempt)").id == oldID)
+                        try old.destroy()
+                        try DynamicEvent.uprobe(system: group, event: "new\(attempt)", file: UprobeTarget.path,
+                                                offset: entry, fetchArgs: "newvalue=%sp:u64 second=%ip:u64").create()
+                        if try Self.id(group, "new\(attempt)") == oldID { reused = (oldID, catalog) }
+                        else { try DynamicEvent.destroyAll(system: group, force: true) }
+                    }
+                    let (id, catalog) = try #require(reused, "the kernel never reused the destroyed uprobe's id")
+                    let name = try #require(try DynamicEvent.all(system: group).first?.event)
+                    try instance.enableEvent(system: group, event: name)
+                    defer { try? instance.disableEvent(system: group, event: name) }
+                    #expect(ChildRun.run([UprobeTarget.path]).status == 0)
+                    try instance.disableEvent(system: group, event: name)
+
+                    var seen: [String] = []
+                    var stackPointers: [UInt64] = []
+                    try instance.readRecords(using: catalog) { record in
+                        seen.append(record.format.description)
+                        if let value = record.unsigned("newvalue") { stackPointers.append(value) }
+                        return .continue
+                    }
+                    // (Other processes that run /bin/true meanwhile add records of the same event.)
+                    #expect(!seen.isEmpty && seen.allSatisfy { $0 == "\(group)/\(name)" }, "id \(id) now means \(group)/\(name): \(seen)")
+                    #expect(stackPointers.count == seen.count && stackPointers.allSatisfy { $0 > 0xffff })
+                    #expect(try catalog.event(system: group, name: name).id == id)
+                    #expect(catalog.format(forEventID: id)?.name == name)
+                }
+            }
+        }
+    }
+}
