@@ -17,7 +17,7 @@ import Musl
 /// ```swift
 /// try Instance.withTemporary(named: "myapp") { instance in
 ///     try instance.enableEvent(system: "sched", event: "sched_switch")
-///     ...
+///     try instance.writeMarker("started")
 /// }
 /// ```
 public final class Instance: CustomStringConvertible {
