@@ -90,9 +90,10 @@ bench: deps mount-tracefs
 	cd Benchmarks && LD_PRELOAD=$$(swift build -c release --show-bin-path)/libMallocInterposerSwift.so \
 	  $$(swift build -c release --show-bin-path)/tracefs-bench
 
-## The DocC documentation of the TraceFS module, into .build/docs.
+## The DocC documentation of the TraceFS module, into .build/docs. TRACEFS_DOCS=1 adds the DocC
+## plugin to Package.swift's dependencies.
 docs:
-	swift package --allow-writing-to-directory .build/docs generate-documentation --target TraceFS \
+	TRACEFS_DOCS=1 swift package --allow-writing-to-directory .build/docs generate-documentation --target TraceFS \
 	  --output-path .build/docs --warnings-as-errors
 
 clean:
