@@ -34,8 +34,11 @@ extension KernelSuite {
         }
 
         /// Destroys a uprobe and creates another, which the kernel gives the same id; the records
-        /// of the second must be decoded as the second, in the next reading pass.
-        @Test func noticesThatTheKernelGaveADestroyedEventsIDToANewOne() throws {
+        /// of the second must be decoded as the second, in the next reading pass. Host only: recent
+        /// kernels (this host's 6.18) give the lowest free id, while the guest's 6.1 numbers events
+        /// upwards and reuses ids only after the 65,535th.
+        @Test(.enabled(if: !KernelFeatures.inGuest, "the guest's kernel reuses event ids only after 65,535 events"))
+        func noticesThatTheKernelGaveADestroyedEventsIDToANewOne() throws {
             let entry = try #require(ELFEntryPoint.fileOffset(of: UprobeTarget.path))
             try TemporaryGroup.with("reuse") { group in
                 try Instance.withTemporary(named: TemporaryInstance.name("reuse")) { instance in
