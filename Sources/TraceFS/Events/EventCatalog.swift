@@ -28,6 +28,11 @@ public final class EventCatalog {
     private let handleLock = Mutex(())
     /// Formats by id and name, and what was parsed at load.
     let known: Mutex<KnownEvents>
+    /// The formats by id that `known` holds, for lookups without its lock.
+    let slots = FormatSlots()
+    /// The reading pass, incremented before each (``allowCommandReload()``): a format is rechecked
+    /// against its event's `id` file once per pass.
+    let pass = Atomic<UInt64>(0)
     /// The kernel's saved pid-to-command table. It is parsed here rather than loaded into the
     /// libtraceevent handle: `tracefs_load_cmdlines` adds about 1 KiB to the handle on every call,
     /// so reloading it while following a buffer would grow without bound.
@@ -45,7 +50,7 @@ public final class EventCatalog {
 
     private init(handle: OpaquePointer, tracingDirectory: String) {
         self.handle = handle
-        known = Mutex(KnownEvents(handle: handle))
+        known = Mutex(KnownEvents(handle: handle, slots: slots))
         self.tracingDirectory = tracingDirectory
     }
 
@@ -144,7 +149,7 @@ public final class EventCatalog {
     /// event's id to the next event created).
     func allowCommandReload() {
         commands.withLock { $0.mayReload = true }
-        known.withLock { $0.pass += 1 }
+        pass.add(1, ordering: .relaxed)
     }
 
     /// "1234 cat" lines of `saved_cmdlines`.
@@ -168,7 +173,8 @@ public final class EventCatalog {
 // Sendable: the libtraceevent handle is used only under `handleLock` (libtraceevent writes to it even
 // in lookups);
 // the formats it parsed at load are only read (their pointers in `KnownEvents`, behind another Mutex);
-// the known formats and the command table are each behind a Mutex; `tracingDirectory` is a constant.
+// the known formats and the command table are each behind a Mutex; `slots` and `pass` are Sendable;
+// `tracingDirectory` is a constant.
 extension EventCatalog: @unchecked Sendable {}
 
 /// Calls `body` with a NULL-terminated `const char *const *` of `strings`.
