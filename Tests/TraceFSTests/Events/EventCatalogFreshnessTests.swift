@@ -1,3 +1,5 @@
+import Dispatch
+import Synchronization
 import Testing
 @testable import TraceFS
 
@@ -31,6 +33,36 @@ extension KernelSuite {
                 #expect(catalog.format(forEventID: Int32(UInt16.max)) == nil)
                 #expect(catalog.format(forEventID: Int32(UInt16.max)) == nil)
             }
+        }
+
+        /// Readers of the lock-free id table, while another thread starts passes (so entries are
+        /// confirmed again and again) and learns events: every id always gives its own event.
+        /// (Under ThreadSanitizer in `make check`, this also checks the table's atomics.)
+        @Test func idLookupsFromManyThreadsWhilePassesStart() throws {
+            let catalog = try EventCatalog.local(systems: ["sched", "ftrace"])
+            let names = ["sched_switch", "sched_wakeup", "sched_waking", "sched_process_exit", "sched_process_fork"]
+            let expected = try names.map { name in (id: try Self.id("sched", name), name: name) }
+            let done = Atomic(false)
+            let mismatches = Mutex<[String]>([])
+            let readers = DispatchGroup()
+            for reader in 0..<2 {
+                DispatchQueue.global().async(group: readers) {
+                    var index = reader
+                    while !done.load(ordering: .relaxed) {
+                        let (id, name) = expected[index % expected.count]
+                        let found = catalog.format(forEventID: id)
+                        if found?.name != name { mismatches.withLock { $0.append("\(id): \(String(describing: found))") } }
+                        index += 1
+                    }
+                }
+            }
+            for _ in 0..<300 {
+                catalog.allowCommandReload()
+                _ = try catalog.event(system: "ftrace", name: "print")
+            }
+            done.store(true, ordering: .relaxed)
+            readers.wait()
+            #expect(mismatches.withLock { $0 }.isEmpty)
         }
 
         /// Destroys a uprobe and creates another, which the kernel gives the same id; the records
