@@ -25,9 +25,9 @@ public final class EventCatalog {
     /// `tep->last_event`): only ``withHandle(_:)`` reaches it, one thread at a time. Lookups by id and
     /// name use ``known`` instead, so they never wait for a read that holds the handle.
     private nonisolated(unsafe) let handle: OpaquePointer
-    private let handleLock = Mutex(())
+    private let handleLock = PthreadMutex(())
     /// Formats by id and name, and what was parsed at load.
-    let known: Mutex<KnownEvents>
+    let known: PthreadMutex<KnownEvents>
     /// The formats by id that `known` holds, for lookups without its lock.
     let slots = FormatSlots()
     /// The reading pass, incremented before each (``allowCommandReload()``): a format is rechecked
@@ -36,7 +36,7 @@ public final class EventCatalog {
     /// The kernel's saved pid-to-command table. It is parsed here rather than loaded into the
     /// libtraceevent handle: `tracefs_load_cmdlines` adds about 1 KiB to the handle on every call,
     /// so reloading it while following a buffer would grow without bound.
-    private let commands = Mutex(CommandTable())
+    private let commands = PthreadMutex(CommandTable())
 
     struct CommandTable {
         var names: [Int32: String] = [:]
@@ -50,7 +50,7 @@ public final class EventCatalog {
 
     private init(handle: OpaquePointer, tracingDirectory: String) {
         self.handle = handle
-        known = Mutex(KnownEvents(handle: handle, slots: slots))
+        known = PthreadMutex(KnownEvents(handle: handle, slots: slots))
         self.tracingDirectory = tracingDirectory
     }
 
@@ -172,8 +172,9 @@ public final class EventCatalog {
 
 // Sendable: the libtraceevent handle is used only under `handleLock` (libtraceevent writes to it even
 // in lookups);
-// the formats it parsed at load are only read (their pointers in `KnownEvents`, behind another Mutex);
-// the known formats and the command table are each behind a Mutex; `slots` and `pass` are Sendable;
+// the formats it parsed at load are only read (their pointers in `KnownEvents`, behind another lock);
+// the known formats and the command table are each behind a lock (a `PthreadMutex`, which
+// ThreadSanitizer understands); `slots` and `pass` are Sendable;
 // `tracingDirectory` is a constant.
 extension EventCatalog: @unchecked Sendable {}
 

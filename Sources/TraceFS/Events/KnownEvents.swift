@@ -60,7 +60,7 @@ struct KnownEvents {
     }
 }
 
-// Sendable: it lives in the catalog's Mutex (`slots` is Sendable itself). The `tep_event`s it points to were parsed at load; they
-// are only read (libtraceevent's lookups write the handle, never an event) and live as long as the
-// catalog's handle, which outlives this value.
+// Sendable: it lives behind the catalog's lock (`slots` is Sendable itself). The `tep_event`s it
+// points to were parsed at load; they are only read (libtraceevent's lookups write the handle, never
+// an event) and live as long as the catalog's handle, which outlives this value.
 extension KnownEvents: @unchecked Sendable {}
