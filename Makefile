@@ -4,7 +4,7 @@ TRACING := /sys/kernel/tracing
 APT_PACKAGES := libtracefs-dev libtraceevent-dev pkg-config qemu-system-x86 busybox-static cpio
 SWIFT_FLAGS ?=
 
-.PHONY: deps build test test-host test-guest check demo bench docs clean mount-tracefs
+.PHONY: deps build test test-host test-guest check demo bench docs docs-samples clean mount-tracefs
 
 ## Installs the Debian packages the package, its tests and the guest harness need, when missing.
 deps:
@@ -45,7 +45,13 @@ test-host: deps mount-tracefs
 	  diff <(echo "$$before") <(echo "$$after"); status=1; \
 	fi; \
 	echo "make test-host: $$(grep -a -o 'Test run with [0-9]* tests\? in [0-9]* suites\? [a-z]*' .build/test-host.log | tail -1)"; \
+	SWIFT_FLAGS="$(SWIFT_FLAGS)" scripts/docs-samples || status=1; \
 	exit $$status
+
+## Type-checks every ```swift block of README.md, the DocC articles and the doc comments. Part of `make test-host`.
+docs-samples:
+	@swift build --target TraceFS $(SWIFT_FLAGS)
+	@SWIFT_FLAGS="$(SWIFT_FLAGS)" scripts/docs-samples
 
 ## The host suites under AddressSanitizer (with LeakSanitizer) and ThreadSanitizer. Part of `make test`.
 check: deps mount-tracefs
@@ -84,9 +90,10 @@ bench: deps mount-tracefs
 	cd Benchmarks && LD_PRELOAD=$$(swift build -c release --show-bin-path)/libMallocInterposerSwift.so \
 	  $$(swift build -c release --show-bin-path)/tracefs-bench
 
-## The DocC documentation of the TraceFS module, into .build/docs.
+## The DocC documentation of the TraceFS module, into .build/docs. TRACEFS_DOCS=1 adds the DocC
+## plugin to Package.swift's dependencies.
 docs:
-	swift package --allow-writing-to-directory .build/docs generate-documentation --target TraceFS \
+	TRACEFS_DOCS=1 swift package --allow-writing-to-directory .build/docs generate-documentation --target TraceFS \
 	  --output-path .build/docs --warnings-as-errors
 
 clean:

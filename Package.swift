@@ -10,8 +10,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        // `make docs` only: the DocC catalog in Sources/TraceFS/Documentation.docc.
-        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
     ],
     targets: [
         // The distribution's libtracefs and libtraceevent, imported as they are.
@@ -46,3 +44,9 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// `make docs` only (it sets TRACEFS_DOCS=1): the DocC plugin for Sources/TraceFS/Documentation.docc,
+// which neither a build nor a package depending on this one needs to fetch.
+if Context.environment["TRACEFS_DOCS"] != nil {
+    package.dependencies.append(.package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"))
+}

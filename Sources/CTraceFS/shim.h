@@ -5,6 +5,8 @@
 #include <event-parse.h>
 #include <kbuffer.h>
 #include <sys/prctl.h>
+/* mallinfo2, for the memory tests: bytes in use rather than the resident set. */
+#include <malloc.h>
 
 /// Swift cannot call the variadic tracefs_printf: write one preformatted string through "%s".
 static inline int ctracefs_print(struct tracefs_instance *instance, const char *text) {

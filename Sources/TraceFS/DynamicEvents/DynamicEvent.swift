@@ -14,9 +14,14 @@ import Musl
 /// letting the object go does not remove the kernel's event, and destroying the kernel's event
 /// does not free the object.
 ///
+/// A uprobe's offset is a file offset, which differs between builds of a library. For a function,
+/// `readelf -Ws --dyn-syms FILE | grep ' malloc@@'` prints its address; in a library whose
+/// `readelf -lW` `LOAD` segments have equal `Offset` and `VirtAddr` (Debian's libc does), that
+/// address is the file offset. On Debian 12's libc 2.36, `malloc` is at 0x98930:
+///
 /// ```swift
 /// let probe = try DynamicEvent.uprobe(system: "myapp", event: "malloc",
-///                                     file: "/usr/lib/x86_64-linux-gnu/libc.so.6", offset: 0x9a0c0,
+///                                     file: "/usr/lib/x86_64-linux-gnu/libc.so.6", offset: 0x98930,
 ///                                     fetchArgs: "size=%di:u64")
 /// try probe.create()
 /// defer { try? probe.destroy(force: true) }

@@ -9,11 +9,14 @@ import Musl
 /// It says what was attempted, on what, why it failed and, where the kernel or libtracefs
 /// explained the failure, their own words. Switch on ``code``; show ``description`` to people.
 ///
+/// Every call throws it as a typed error (`throws(TraceFSError)`), so a `catch` needs no cast:
+///
 /// ```swift
+/// let probe = try DynamicEvent.kprobe(system: "myapp", event: "open", address: "do_sys_openat2")
 /// do {
 ///     try probe.create()
-/// } catch let error as TraceFSError where error.code == .unsupported {
-///     print(error)   // "create kprobe kprobes/open on do_sys_openat2: this kernel has no kprobe events (CONFIG_KPROBE_EVENTS) ..."
+/// } catch where error.code == .unsupported {
+///     print(error)   // "create kprobe myapp/open on do_sys_openat2: this kernel has no kprobe events (CONFIG_KPROBE_EVENTS) ..."
 /// }
 /// ```
 public struct TraceFSError: Error, Sendable, Equatable, CustomStringConvertible {

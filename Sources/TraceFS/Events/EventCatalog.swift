@@ -10,25 +10,38 @@ import Musl
 /// The formats of the kernel's trace events, parsed by libtraceevent: the handle that turns raw
 /// ring-buffer records into events and fields.
 ///
-/// Build it after creating the dynamic events you want to read: it knows the events that existed
-/// when it was loaded.
+/// Build it after creating the dynamic events you want to look up by name. Records of events it did
+/// not know when it was loaded are still read: it learns an event from its `format` file the first
+/// time a record or a lookup names it, and notices when the kernel has given a destroyed event's id
+/// to a new one. One catalog can be shared by any number of threads and reads.
 ///
 /// ```swift
-/// let catalog = try EventCatalog.local(systems: ["ftrace", "my_kprobes"])
-/// let print = try catalog.event(system: "ftrace", name: "print")
-/// print(print.fields.map(\.name))   // ["ip", "buf"]
+/// let catalog = try EventCatalog.local(systems: ["ftrace"])
+/// let printEvent = try catalog.event(system: "ftrace", name: "print")
+/// print(printEvent.fields.map(\.name))   // ["ip", "buf"]
 /// ```
 public final class EventCatalog {
-    let handle: OpaquePointer
-    /// Formats already looked up, by kernel event id: reading records asks once per event id.
-    private let formats = Mutex<[Int32: EventFormat]>([:])
+    /// The libtraceevent handle, which is not thread-safe even for lookups (`tep_find_event` writes
+    /// `tep->last_event`): only ``withHandle(_:)`` reaches it, one thread at a time. Lookups by id and
+    /// name use ``known`` instead, so they never wait for a read that holds the handle.
+    private nonisolated(unsafe) let handle: OpaquePointer
+    private let handleLock = PthreadMutex(())
+    /// Formats by id and name, and what was parsed at load.
+    let known: PthreadMutex<KnownEvents>
+    /// The formats by id that `known` holds, for lookups without its lock.
+    let slots = FormatSlots()
+    /// The reading pass, incremented before each (``allowCommandReload()``): a format is rechecked
+    /// against its event's `id` file once per pass.
+    let pass = Atomic<UInt64>(0)
     /// The kernel's saved pid-to-command table. It is parsed here rather than loaded into the
     /// libtraceevent handle: `tracefs_load_cmdlines` adds about 1 KiB to the handle on every call,
     /// so reloading it while following a buffer would grow without bound.
-    private let commands = Mutex(CommandTable())
+    private let commands = PthreadMutex(CommandTable())
 
     struct CommandTable {
         var names: [Int32: String] = [:]
+        /// Pids that neither `saved_cmdlines` nor `/proc` named since the last reload.
+        var unnamed: Set<Int32> = []
         /// Whether a miss may reread the file: once per reading pass, so that a pid the kernel
         /// never saved does not cost a file read per record.
         var mayReload = true
@@ -37,11 +50,18 @@ public final class EventCatalog {
 
     private init(handle: OpaquePointer, tracingDirectory: String) {
         self.handle = handle
+        known = PthreadMutex(KnownEvents(handle: handle, slots: slots))
         self.tracingDirectory = tracingDirectory
     }
 
     deinit {
         tep_free(handle)
+    }
+
+    /// Runs `body` with the libtraceevent handle, which no other thread uses meanwhile. Not
+    /// reentrant: `body` must not call it again.
+    func withHandle<Result, Failure: Error>(_ body: (OpaquePointer) throws(Failure) -> Result) throws(Failure) -> Result {
+        try handleLock.withLock { _ throws(Failure) in try body(handle) }
     }
 
     /// Loads the formats of every local event, or of the events of `systems`.
@@ -79,45 +99,57 @@ public final class EventCatalog {
         return catalog
     }
 
-    /// The format of `system/name`.
+    /// The format of `system/name`: as loaded, or learned from the event's `format` file when the
+    /// event was created after the catalog was loaded or has been recreated since.
     ///
-    /// - Throws: ``TraceFSError`` with `notFound` when the catalog has no such event.
+    /// - Throws: ``TraceFSError`` with `notFound` when the kernel has no such event.
     ///
-    /// The corresponding C function is `tep_find_event_by_name`.
+    /// The corresponding C function is `tep_parse_format` (for an event learned after loading).
     public func event(system: String, name: String) throws(TraceFSError) -> EventFormat {
-        guard let event = tep_find_event_by_name(handle, system, name) else {
-            throw TraceFSError(.notFound, operation: "look up event \(system)/\(name)",
-                               reason: "the catalog has no such event; load its system, and load the catalog "
-                                   + "after creating dynamic events")
-        }
-        return format(for: event)
+        if let format = format(system: system, name: name) { return format }
+        throw TraceFSError(.notFound, operation: "look up event \(system)/\(name)",
+                           reason: "the kernel has no such event (\(tracingDirectory)/events/\(system)/\(name)); "
+                               + "create it first, and check the system and event names")
     }
 
-    /// The cached format of a parsed event.
+    /// The format for a parsed event of the handle, as ``format(forEventID:)`` knows its id now.
     func format(for event: UnsafeMutablePointer<tep_event>) -> EventFormat {
-        let id = event.pointee.id
-        if let known = formats.withLock({ $0[id] }) { return known }
-        let format = EventFormat(event)
-        formats.withLock { $0[id] = format }
-        return format
+        format(forEventID: event.pointee.id) ?? known.withLock { state in
+            let format = EventFormat(event)
+            state.retired.append(format)
+            return format
+        }
     }
 
-    /// The command name the kernel saved for `pid` (`saved_cmdlines`), if any. The kernel saves
-    /// names of tasks that ran while events were enabled; without one, records still carry pids.
+    /// The name of the process or thread `pid`: the one the kernel saved for its records
+    /// (`saved_cmdlines`: tasks that ran while events were enabled), else, for a task still alive,
+    /// its current `/proc/<pid>/comm`.
     public func command(forPID pid: Int32) -> String? {
         commands.withLock { table in
             if let name = table.names[pid] { return name }
-            guard table.mayReload else { return nil }
-            table.mayReload = false
-            table.names = Self.savedCommands(in: tracingDirectory)
-            return table.names[pid]
+            if table.mayReload {
+                table.mayReload = false
+                table.names = Self.savedCommands(in: tracingDirectory)
+                table.unnamed = []
+                if let name = table.names[pid] { return name }
+            }
+            guard !table.unnamed.contains(pid) else { return nil }
+            guard let name = Self.liveCommand(of: pid) else {
+                table.unnamed.insert(pid)
+                return nil
+            }
+            table.names[pid] = name
+            return name
         }
     }
 
-    /// Lets the next unknown pid reread the saved command lines; record readers call this before
-    /// each pass, so that tasks that started after the catalog was loaded have names.
+    /// Starts a reading pass; record readers call this before each pass. The next unknown pid may
+    /// reread the saved command lines (tasks that started since have names), and each event id
+    /// met in the pass is checked once against its event's `id` file (the kernel gives a destroyed
+    /// event's id to the next event created).
     func allowCommandReload() {
         commands.withLock { $0.mayReload = true }
+        pass.add(1, ordering: .relaxed)
     }
 
     /// "1234 cat" lines of `saved_cmdlines`.
@@ -130,10 +162,20 @@ public final class EventCatalog {
         }
         return names
     }
+
+    /// `/proc/<pid>/comm` of a live task (a thread id works too), without its newline.
+    static func liveCommand(of pid: Int32) -> String? {
+        guard pid > 0, let text = KernelFile.read("/proc/\(pid)/comm"), text.hasSuffix("\n") else { return nil }
+        return String(text.dropLast())
+    }
 }
 
-// Sendable: the libtraceevent handle is only read after loading (event lookup does not modify it);
-// the format cache and the command table are each behind a Mutex.
+// Sendable: the libtraceevent handle is used only under `handleLock` (libtraceevent writes to it even
+// in lookups);
+// the formats it parsed at load are only read (their pointers in `KnownEvents`, behind another lock);
+// the known formats and the command table are each behind a lock (a `PthreadMutex`, which
+// ThreadSanitizer understands); `slots` and `pass` are Sendable;
+// `tracingDirectory` is a constant.
 extension EventCatalog: @unchecked Sendable {}
 
 /// Calls `body` with a NULL-terminated `const char *const *` of `strings`.

@@ -2,7 +2,7 @@
 ///
 /// ```swift
 /// let capabilities = try TracingCapabilities.current()
-/// guard capabilities.kprobeEvents else { print("no kprobes here"); return }
+/// if !capabilities.kprobeEvents { print("no kprobes here") }
 /// ```
 public struct TracingCapabilities: Sendable, Equatable, CustomStringConvertible {
     /// Where tracefs is mounted, usually `/sys/kernel/tracing`.

@@ -3,9 +3,13 @@ extension Instance {
     /// consumes them.
     ///
     /// ```swift
-    /// try instance.readRecords(using: catalog) { record in
-    ///     print(record.pid, record.string("buf") ?? "")
-    ///     return .continue
+    /// let catalog = try EventCatalog.local(systems: ["ftrace"])
+    /// try Instance.withTemporary(named: "myapp") { instance in
+    ///     try instance.writeMarker("hello")
+    ///     try instance.readRecords(using: catalog) { record in
+    ///         print(record.pid, record.string("buf") ?? "")
+    ///         return .continue
+    ///     }
     /// }
     /// ```
     ///
@@ -54,8 +58,11 @@ extension Instance {
     /// task is cancelled or stops iterating. Records are copied out in batches.
     ///
     /// ```swift
-    /// for try await record in instance.records(using: catalog) {
-    ///     print(record.string("buf") ?? "")
+    /// func printMarkers(of instance: Instance) async throws {
+    ///     let catalog = try EventCatalog.local(systems: ["ftrace"])
+    ///     for try await record in instance.records(using: catalog) {
+    ///         print(record.string("buf") ?? "")
+    ///     }
     /// }
     /// ```
     public func records(using catalog: EventCatalog, pollInterval: Duration = .milliseconds(10)) -> RecordStream {

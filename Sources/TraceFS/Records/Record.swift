@@ -6,6 +6,27 @@ import CTraceFS
 /// ``Instance/readRecords(using:_:)``): it is `~Copyable` and handed out `borrowing`, so it cannot be
 /// stored or escape the callback while its memory is being reused. Keep what you need by reading
 /// fields, decoding, or ``copy()``.
+///
+/// Swift 6.3's compiler crashes (signal 11 in its MoveOnlyChecker) on a closure kept in a local, or a
+/// nested function, that captures the borrowed record. Closures passed straight to a call, such as
+/// `names.map { record.unsigned($0) }`, compile. Instead of capturing the record, pass it as a
+/// parameter, capture what you read from it, or capture a ``copy()``:
+///
+/// ```swift
+/// func line(_ record: borrowing Record) -> String {
+///     "\(record.pid): \(record.string("buf") ?? "")"
+/// }
+///
+/// func printMarkers(of instance: Instance, using catalog: EventCatalog) throws {
+///     try instance.readRecords(using: catalog) { record in
+///         print(line(record))
+///         let kept = record.copy()
+///         let describe = { "\(kept.format) at \(kept.timestamp)" }
+///         print(describe())
+///         return .continue
+///     }
+/// }
+/// ```
 public struct Record: ~Copyable, RecordFields {
     /// The event this record is an instance of.
     public var format: EventFormat { formatReference.takeUnretainedValue() }

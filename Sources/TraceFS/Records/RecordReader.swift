@@ -35,7 +35,7 @@ final class RecordReader {
                     catalog.allowCommandReload()
                     let result = instance.withDescriptor { descriptor in
                         withClearedErrno {
-                            tracefs_iterate_raw_events(catalog.handle, descriptor, nil, 0, RecordCallback.function, context)
+                            catalog.withHandle { tracefs_iterate_raw_events($0, descriptor, nil, 0, RecordCallback.function, context) }
                         }
                     }
                     if let failure = callback.failure { throw failure }

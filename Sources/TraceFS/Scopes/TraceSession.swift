@@ -7,7 +7,9 @@ import Synchronization
 /// try await TraceSession.run { session in
 ///     try session.kprobe("open", address: "do_sys_openat2", format: "file=+0($arg2):ustring")
 ///     try session.enableAll()
-///     for try await record in session.instance.records(using: try session.catalog()) { ... }
+///     for try await record in session.instance.records(using: try session.catalog()) {
+///         print(record.pid, record.string("file") ?? "")
+///     }
 /// }   // probes and instance are gone here, after return, throw or cancellation
 /// ```
 ///
