@@ -126,7 +126,7 @@ final class RecordReader {
                         }
                     }
                     if let failure = callback.failure { throw failure }
-                    if result < 0 && !callback.stopped {
+                    if result < 0 && !callback.stopped && !stopRequested.load(ordering: .acquiring) {
                         let error = currentErrno()
                         throw TraceFSError(.from(errno: error), operation: "read the records of the \(instance)",
                                            reason: "libtracefs could not read the ring buffer (trace_pipe_raw)",
