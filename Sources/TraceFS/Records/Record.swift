@@ -3,7 +3,7 @@ import CTraceFS
 /// One event record from a ring buffer, as a view into the sub-buffer being read.
 ///
 /// A `Record` exists only inside a reading callback (see
-/// ``Instance/readRecords(using:_:)``): it is `~Copyable` and handed out `borrowing`, so it cannot be
+/// ``Instance/readRecords(using:order:_:)``): it is `~Copyable` and handed out `borrowing`, so it cannot be
 /// stored or escape the callback while its memory is being reused. Keep what you need by reading
 /// fields, decoding, or ``copy()``.
 public struct Record: ~Copyable, RecordFields {

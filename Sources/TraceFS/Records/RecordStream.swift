@@ -15,7 +15,7 @@ import Dispatch
 /// Where the loop runs matters at high rates: each `next()` of any `AsyncSequence` first makes sure
 /// it runs on the loop's actor, which on the main actor costs about 45 ns per element (measured
 /// with a trivial sequence; under 1 ns in a nonisolated function). Read a busy buffer from a
-/// nonisolated function, or with ``Instance/followRecords(using:pollInterval:_:)`` on a thread.
+/// nonisolated function, or with ``Instance/followRecords(using:order:pollInterval:_:)`` on a thread.
 public struct RecordStream: AsyncSequence, Sendable {
     public typealias Element = TraceRecord
 

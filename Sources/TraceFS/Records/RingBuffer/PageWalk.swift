@@ -33,16 +33,22 @@ struct PageWalk {
         for index in cpus.indices where !cpus[index].hasEvent {
             _ = try cpus[index].fill(layout: layout)
         }
+        let first = cpus.baseAddress!
+        let end = first + cpus.count
         while true {
-            var oldest = -1
+            var oldest: UnsafeMutablePointer<CPUBuffer>?
             var oldestTime = UInt64.max
-            for index in cpus.indices where cpus[index].hasEvent && cpus[index].cursor.timestamp < oldestTime {
-                oldest = index
-                oldestTime = cpus[index].cursor.timestamp
+            var buffer = first
+            while buffer < end {
+                if buffer.pointee.hasEvent && buffer.pointee.cursor.timestamp < oldestTime {
+                    oldest = buffer
+                    oldestTime = buffer.pointee.cursor.timestamp
+                }
+                buffer += 1
             }
-            if oldest < 0 { break }
-            if try !deliver(cpus[oldest], body) { return .stopped }
-            try cpus[oldest].advance(layout: layout)
+            guard let oldest else { break }
+            if try !deliver(oldest, body) { return .stopped }
+            try oldest.pointee.advance(layout: layout)
         }
         return cpus.contains { $0.pagesLeft == 0 } ? .bounded : .drained
     }
@@ -52,10 +58,11 @@ struct PageWalk {
         let cpus = buffers.buffers
         let layout = buffers.layout
         for index in cpus.indices {
-            if !cpus[index].hasEvent { _ = try cpus[index].fill(layout: layout) }
-            while cpus[index].hasEvent {
-                if try !deliver(cpus[index], body) { return .stopped }
-                try cpus[index].advance(layout: layout)
+            let buffer = cpus.baseAddress! + index
+            if !buffer.pointee.hasEvent { _ = try buffer.pointee.fill(layout: layout) }
+            while buffer.pointee.hasEvent {
+                if try !deliver(buffer, body) { return .stopped }
+                try buffer.pointee.advance(layout: layout)
             }
         }
         return cpus.contains { $0.pagesLeft == 0 } ? .bounded : .drained
@@ -65,9 +72,9 @@ struct PageWalk {
     /// stays current when it ends the read, which matters only to a later pass of a follower
     /// that was not stopped, and such a pass does not happen.
     @inline(__always)
-    private mutating func deliver(_ buffer: borrowing CPUBuffer, _ body: RecordCallback.Body) throws -> Bool {
+    private mutating func deliver(_ buffer: UnsafeMutablePointer<CPUBuffer>, _ body: RecordCallback.Body) throws -> Bool {
         if reader.stopRequested.load(ordering: .relaxed) { return false }
-        let data = buffer.cursor.event
+        let data = buffer.pointee.cursor.event
         guard data.count >= 2 else { return true }
         // Every event's format begins with `common_type` (unsigned short, offset 0): its id.
         let id = Int32(data.loadUnaligned(as: UInt16.self))
@@ -81,8 +88,8 @@ struct PageWalk {
             lastFormat = found
         }
         delivered += 1
-        let record = Record(format: format, data: data, cpu: buffer.cpu, timestamp: buffer.cursor.timestamp,
-                            lostEventsBefore: buffer.cursor.lostEventsBefore, catalog: catalog)
+        let record = Record(format: format, data: data, cpu: buffer.pointee.cpu, timestamp: buffer.pointee.cursor.timestamp,
+                            lostEventsBefore: buffer.pointee.cursor.lostEventsBefore, catalog: catalog)
         return try body(record) == .continue
     }
 
