@@ -64,8 +64,10 @@ extension KernelSuite {
                 for _ in 0..<5_000 { try instance.writeMarker("marker with room " + String(repeating: "z", count: 22)) }
                 pages += RawPageCapture.pages(of: directory, subBufferSize: 4096)
                 let seen = compare(pages, subBufferSize: 4096)
-                #expect(seen.missedWithoutCount >= 1)
                 #expect(seen.missedWithCount >= 1)
+                // The guest's 6.1 kernel stored a count on every overflowed page of this run (the
+                // page-filling entries leave room there); the host's 6.18 does not.
+                if !KernelFeatures.inGuest { #expect(seen.missedWithoutCount >= 1) }
             }
         }
 
