@@ -56,41 +56,43 @@ struct PageCursor {
     @inline(__always)
     mutating func next() -> Bool {
         if offset != 0 { lostEventsBefore = 0 }
-        while offset + 4 <= length {
+        // Offsets stay below `length` (at most 2^27), so wrapping arithmetic cannot wrap: it only
+        // spares the overflow checks on the per-record path.
+        while offset &+ 4 <= length {
             let header = (data + offset).loadUnaligned(as: UInt32.self)
             let type = header & 0x1F
-            let delta = UInt64(header >> 5)
-            let position = offset + 4
+            let delta = UInt64(header &>> 5)
+            let position = offset &+ 4
             if type != 0 && type <= layout.dataMaxTypeLength {
-                let size = Int(type) << 2
-                guard position + size <= length else { break }
+                let size = Int(type &<< 2)
+                guard position &+ size <= length else { break }
                 timestamp &+= delta
                 event = UnsafeRawBufferPointer(start: data + position, count: size)
-                offset = position + size
+                offset = position &+ size
                 return true
             }
-            guard position + 4 <= length else { break }
+            guard position &+ 4 <= length else { break }
             let word = (data + position).loadUnaligned(as: UInt32.self)
             switch type {
             case 0:
-                let size = (Int(word) - 4 + 3) & ~3
-                guard size >= 0, position + 4 + size <= length else { offset = length; return false }
+                let size = (Int(word) &- 4 &+ 3) & ~3
+                guard size >= 0, position &+ 4 &+ size <= length else { offset = length; return false }
                 timestamp &+= delta
-                event = UnsafeRawBufferPointer(start: data + position + 4, count: size)
-                offset = position + 4 + size
+                event = UnsafeRawBufferPointer(start: data + (position &+ 4), count: size)
+                offset = position &+ 4 &+ size
                 return true
             case layout.paddingType:
                 // A discarded event or the unused end of the page; its delta counts, as libtraceevent's kbuffer has it.
                 timestamp &+= delta
-                offset = position + Int(word)
+                offset = position &+ Int(word)
             case layout.timeExtendType:
-                timestamp &+= (UInt64(word) << layout.timeDeltaBits) &+ delta
-                offset = position + 4
+                timestamp &+= (UInt64(word) &<< UInt64(layout.timeDeltaBits)) &+ delta
+                offset = position &+ 4
             default:
                 // An absolute time stamp holds the low 59 bits; the top ones stay.
                 let topBits: UInt64 = 0xF8 << 56
-                timestamp = ((UInt64(word) << layout.timeDeltaBits) &+ delta) | (timestamp & topBits)
-                offset = position + 4
+                timestamp = ((UInt64(word) &<< UInt64(layout.timeDeltaBits)) &+ delta) | (timestamp & topBits)
+                offset = position &+ 4
             }
         }
         offset = length
