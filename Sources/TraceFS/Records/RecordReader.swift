@@ -73,6 +73,7 @@ final class RecordReader {
         repeat {
             catalog.allowCommandReload()
             buffers.startPass(bounded: true)
+            walk.startPass()
             let result: PageWalk.Outcome
             do {
                 result = order == .perCPU ? try walk.eachCPU(buffers, body) : try walk.merged(buffers, body)

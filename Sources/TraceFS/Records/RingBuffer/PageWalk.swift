@@ -9,7 +9,8 @@ struct PageWalk {
     private(set) var delivered = 0
     private var lastID: Int32 = -1
     private var lastFormat: Unmanaged<EventFormat>?
-    /// Formats by event id, `nil` for ids the catalog does not know (such records are skipped).
+    /// Formats by event id, `nil` for ids the catalog does not know (such records are skipped;
+    /// each pass asks again, so that a catalog that learns new ids is asked).
     private var formats: [Int32: Unmanaged<EventFormat>?] = [:]
 
     enum Outcome {
@@ -24,6 +25,11 @@ struct PageWalk {
     init(reader: RecordReader) {
         self.reader = reader
         catalog = Unmanaged.passUnretained(reader.catalog)
+    }
+
+    /// Forgets the ids the catalog did not know, before a pass.
+    mutating func startPass() {
+        if formats.values.contains(where: { $0 == nil }) { formats = formats.filter { $0.value != nil } }
     }
 
     /// Oldest first across CPUs: each CPU's next event is loaded, and the oldest goes first.
