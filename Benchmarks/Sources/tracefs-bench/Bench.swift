@@ -82,6 +82,34 @@ struct Bench {
                 }
             })) }
 
+            // rawread: the overlay's page walk against libtracefs's iteration ("c") and the same walk
+            // in C ("walk"), merged by time stamp and per CPU.
+            let directory = instance.directory!
+            let cpus = Int32(sysconf(Int32(_SC_NPROCESSORS_CONF)))
+            let subBufferKB = tracefs_instance_file_read(cInstance, "buffer_subbuf_size_kb", nil).map { text -> Int32 in
+                defer { free(text) }
+                return Int32(String(cString: text).prefix { $0.isNumber }) ?? 4
+            } ?? 4
+            guard let printEvent = tep_find_event_by_name(cTep, "ftrace", "print"),
+                  let bufField = tep_find_field(printEvent, "buf") else { throw BenchError("no ftrace/print buf") }
+            var walkTarget = walk_event(id: printEvent.pointee.id, buf_offset: bufField.pointee.offset)
+            for (name, order) in [("rawread-merged", RecordOrder.timestamp), ("rawread-percpu", .perCPU)] where runs(name) {
+                results.append((name, try await alternate(["swift", "walk", "c"]) { side in
+                    try fill()
+                    switch side {
+                    case "swift": return try check(try measured { try SwiftSide.rawBytes(instance, catalog, order: order) }, side)
+                    case "walk":
+                        var textBytes: Int64 = 0
+                        let count = Int(measured {
+                            baseline_page_walk(directory, cpus, subBufferKB * 1024, order == .timestamp ? 1 : 0,
+                                               &walkTarget, &textBytes)
+                        })
+                        return try check(Reading(count: count, textBytes: textBytes), side)
+                    default: return try check(cSide(), side)
+                    }
+                }))
+            }
+
             // stream
             if runs("stream") { results.append(("stream", try await alternate(["swift", "c"]) { side in
                 try fill()
@@ -180,6 +208,12 @@ struct Bench {
             let byName = Dictionary(uniqueKeysWithValues: sides)
             let swift = byName["swift"] ?? byName["decode"]!
             let c = byName["c"]!
+            if let walk = byName["walk"] {
+                print("bench: \(name) iterate-x=\(formatted(c.median / swift.median, decimals: 2)) "
+                    + "swift/c=\(formatted(walk.median / swift.median, decimals: 2)) "
+                    + "allocs/record=\(formatted(swift.allocationsPerUnit, decimals: 3))")
+                continue
+            }
             var line = "bench: \(name) swift/c=\(formatted(c.median / swift.median, decimals: 2)) "
                 + "allocs/record=\(formatted(swift.allocationsPerUnit, decimals: 3))"
             if let hand = byName["hand"] {

@@ -43,6 +43,24 @@ enum SwiftSide {
         return reading
     }
 
+    /// `rawread-merged` / `rawread-percpu`: `bytes` in the given order.
+    static func rawBytes(_ instance: Instance, _ catalog: EventCatalog, order: RecordOrder) throws -> Reading {
+        var reading = Reading()
+        try instance.readRecords(using: catalog, order: order) { record in
+            reading.textBytes += Int64(record.withUnsafeBytes(of: "buf") { bytes in
+                bytes.baseAddress.map { strnlen($0.assumingMemoryBound(to: CChar.self), bytes.count) } ?? 0
+            } ?? 0)
+            reading.count += 1
+            return .continue
+        }
+        return reading
+    }
+
+    /// `iterate` through libtracefs's own iteration (the overlay before its page walk).
+    static func iterateBytes(_ instance: Instance, _ catalog: EventCatalog) throws -> Reading {
+        try rawBytes(instance, catalog, order: .libtracefsIterate)
+    }
+
     /// `decode`: each record decoded into ``Print``.
     static func decoded(_ instance: Instance, _ catalog: EventCatalog) throws -> Reading {
         var reading = Reading()

@@ -18,6 +18,7 @@ struct BatchBuilder {
         let start = bytes.count
         record.withUnsafeData { bytes.append(contentsOf: $0) }
         entries.append(RecordBatch.Entry(format: record.formatReference, cpu: record.cpu, timestamp: record.timestamp,
+                                         lostEventsBefore: record.lostEventsBefore,
                                          range: start..<bytes.count))
         return entries.count
     }

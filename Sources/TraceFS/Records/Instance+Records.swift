@@ -1,6 +1,10 @@
 extension Instance {
-    /// Reads the records the instance's ring buffers hold now, oldest first across CPUs, and
-    /// consumes them.
+    /// Reads the records the instance's ring buffers held when the call began, and consumes them.
+    ///
+    /// The read ends: each CPU's buffer is read for at most as many sub-buffers as it holds, so
+    /// records that `body` itself causes (a probe on `malloc` and a callback that allocates) do not
+    /// keep it going. To read for as long as records arrive, use
+    /// ``followRecords(using:order:pollInterval:_:)``.
     ///
     /// ```swift
     /// let catalog = try EventCatalog.local(systems: ["ftrace"])
@@ -15,57 +19,84 @@ extension Instance {
     ///
     /// - Parameters:
     ///   - catalog: The event formats; load it after creating the events you read.
+    ///   - order: ``RecordOrder/timestamp`` (oldest first across CPUs), or ``RecordOrder/perCPU``
+    ///     (faster; each CPU's records in order, CPUs one after another).
     ///   - body: Called with each record; return ``IterationAction/stop`` to stop early. An error
     ///     it throws stops the reading and is rethrown.
-    /// - Throws: ``TraceFSError`` when the buffers cannot be read, or what `body` throws.
+    /// - Throws: ``TraceFSError`` when the buffers cannot be read; `notFound` when they held no
+    ///   record and no event is enabled in the instance (the usual mistake behind an empty read:
+    ///   enable the event, or read the instance where it is enabled); or what `body` throws.
     ///
-    /// The corresponding C function is `tracefs_iterate_raw_events`.
+    /// The records are read from each CPU's `per_cpu/cpuN/trace_pipe_raw`, whose sub-buffers this
+    /// package parses itself; with ``RecordOrder/libtracefsIterate`` the corresponding C function
+    /// is `tracefs_iterate_raw_events`.
     public func readRecords(
-        using catalog: EventCatalog, _ body: (borrowing Record) throws -> IterationAction
+        using catalog: EventCatalog, order: RecordOrder = .timestamp,
+        _ body: (borrowing Record) throws -> IterationAction
     ) throws {
-        try RecordReader(catalog: catalog, instance: self).read(follow: false, pollInterval: .zero, body)
+        let delivered = try RecordReader(catalog: catalog, instance: self)
+            .read(follow: false, order: order, pollInterval: .zero, body)
+        if delivered == 0, let nothingEnabled = nothingEnabledError() { throw nothingEnabled }
     }
 
     /// Reads records as they arrive until `body` returns ``IterationAction/stop``, throws, or
     /// another task calls ``stopFollowing()``. This call blocks its thread: run it where blocking
     /// is fine (a dedicated thread), or use ``records(using:pollInterval:)`` from async code.
     ///
+    /// Each CPU's `trace_pipe_raw` is opened once; between passes the thread sleeps in `poll` on
+    /// them until the kernel reports data (its `buffer_percent` threshold), `pollInterval` passes,
+    /// or a stop wakes it.
+    ///
     /// - Parameters:
     ///   - catalog: The event formats.
-    ///   - pollInterval: How long to wait after the buffers run empty before looking again.
+    ///   - order: ``RecordOrder/timestamp`` or ``RecordOrder/perCPU`` (see
+    ///     ``readRecords(using:order:_:)``).
+    ///   - pollInterval: The longest wait for new records after the buffers ran empty.
     ///   - body: Called with each record.
     ///
-    /// The corresponding C functions are `tracefs_iterate_raw_events` and `tracefs_iterate_stop`.
+    /// The corresponding C function (with ``RecordOrder/libtracefsIterate``) is
+    /// `tracefs_iterate_raw_events`.
     public func followRecords(
-        using catalog: EventCatalog, pollInterval: Duration = .milliseconds(10),
+        using catalog: EventCatalog, order: RecordOrder = .timestamp, pollInterval: Duration = .milliseconds(10),
         _ body: (borrowing Record) throws -> IterationAction
     ) throws {
         let reader = RecordReader(catalog: catalog, instance: self)
         followers.withLock { $0.append(reader) }
         defer { followers.withLock { $0.removeAll { $0 === reader } } }
-        try reader.read(follow: true, pollInterval: pollInterval, body)
+        try reader.read(follow: true, order: order, pollInterval: pollInterval, body)
     }
 
-    /// Stops every ``followRecords(using:pollInterval:_:)`` in progress on this instance, from any
-    /// thread or task.
-    ///
-    /// The corresponding C function is `tracefs_iterate_stop`.
+    /// Stops every ``followRecords(using:order:pollInterval:_:)`` in progress on this instance,
+    /// from any thread or task: each returns after its current record, without an error, also
+    /// when the instance is being removed.
     public func stopFollowing() {
         for reader in followers.withLock({ $0 }) { reader.requestStop() }
     }
 
     /// The instance's records as an `AsyncSequence` that follows the buffers until the consuming
-    /// task is cancelled or stops iterating. Records are copied out in batches.
+    /// task is cancelled or stops iterating. Records are copied out in batches; at most
+    /// ``RecordStream/maximumBatchesAhead`` of them wait for the loop (see ``RecordStream``).
     ///
     /// ```swift
     /// func printMarkers(of instance: Instance) async throws {
     ///     let catalog = try EventCatalog.local(systems: ["ftrace"])
     ///     for try await record in instance.records(using: catalog) {
-    ///         print(record.string("buf") ?? "")
+    ///         print(record.string("buf") ?? "", record.lostEventsBefore)
     ///     }
     /// }
     /// ```
     public func records(using catalog: EventCatalog, pollInterval: Duration = .milliseconds(10)) -> RecordStream {
         RecordStream(instance: self, catalog: catalog, pollInterval: pollInterval)
+    }
+
+    /// The error an empty read reports when the instance has no event enabled (`set_event` is
+    /// empty); `nil` when some event is enabled, or when that cannot be read.
+    private func nothingEnabledError() -> TraceFSError? {
+        guard let directory, let enabled = KernelFile.read(directory + "/set_event"),
+              enabled.allSatisfy(\.isWhitespace) else { return nil }
+        return TraceFSError(.notFound, operation: "read the records of the \(self)",
+                            reason: "its buffers held no record and no event is enabled in it; enable the events "
+                                + "to read with enableEvent(system:event:) first, or read the instance where "
+                                + "they are enabled (a TraceSession's own instance, not Instance.top)")
     }
 }

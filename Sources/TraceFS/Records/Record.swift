@@ -1,9 +1,9 @@
 import CTraceFS
 
-/// One event record from a ring buffer, as a view into the buffer that libtracefs is reading.
+/// One event record from a ring buffer, as a view into the sub-buffer being read.
 ///
 /// A `Record` exists only inside a reading callback (see
-/// ``Instance/readRecords(using:_:)``): it is `~Copyable` and handed out `borrowing`, so it cannot be
+/// ``Instance/readRecords(using:order:_:)``): it is `~Copyable` and handed out `borrowing`, so it cannot be
 /// stored or escape the callback while its memory is being reused. Keep what you need by reading
 /// fields, decoding, or ``copy()``.
 ///
@@ -34,7 +34,8 @@ public struct Record: ~Copyable, RecordFields {
     public let cpu: Int
     /// The record's time stamp, in the instance's trace clock (nanoseconds for `local`).
     public let timestamp: UInt64
-    /// How many events the kernel dropped before this one in this CPU's buffer (buffer full).
+    /// How many events the kernel dropped before this one in this CPU's buffer (buffer full): 0
+    /// for most records; -1 when it dropped some without storing how many.
     public let lostEventsBefore: Int64
     @usableFromInline let data: UnsafeRawBufferPointer
     /// Held without reference counting: the catalog's cache keeps the format alive for the whole
@@ -52,6 +53,17 @@ public struct Record: ~Copyable, RecordFields {
         self.catalog = catalog
     }
 
+    @inline(__always)
+    init(format: Unmanaged<EventFormat>, data: UnsafeRawBufferPointer, cpu: Int32, timestamp: UInt64,
+         lostEventsBefore: Int64, catalog: Unmanaged<EventCatalog>) {
+        formatReference = format
+        self.cpu = Int(cpu)
+        self.timestamp = timestamp
+        self.lostEventsBefore = lostEventsBefore
+        self.data = data
+        self.catalog = catalog
+    }
+
     /// That process's command name, from the kernel's saved command lines (`saved_cmdlines`).
     public var command: String? {
         catalog.takeUnretainedValue().command(forPID: pid)
@@ -64,7 +76,8 @@ public struct Record: ~Copyable, RecordFields {
 
     /// An owned copy that outlives the callback.
     public func copy() -> TraceRecord {
-        let entry = RecordBatch.Entry(format: formatReference, cpu: cpu, timestamp: timestamp, range: 0..<data.count)
+        let entry = RecordBatch.Entry(format: formatReference, cpu: cpu, timestamp: timestamp,
+                                     lostEventsBefore: lostEventsBefore, range: 0..<data.count)
         return RecordBatch(catalog: catalog.takeUnretainedValue(), bytes: Array(data), entries: [entry]).record(at: 0)
     }
 }

@@ -10,12 +10,14 @@ final class RecordBatch: Sendable {
         @usableFromInline let format: Unmanaged<EventFormat>
         @usableFromInline let cpu: Int
         @usableFromInline let timestamp: UInt64
+        @usableFromInline let lostEventsBefore: Int64
         @usableFromInline let range: Range<Int>
 
-        init(format: Unmanaged<EventFormat>, cpu: Int, timestamp: UInt64, range: Range<Int>) {
+        init(format: Unmanaged<EventFormat>, cpu: Int, timestamp: UInt64, lostEventsBefore: Int64, range: Range<Int>) {
             self.format = format
             self.cpu = cpu
             self.timestamp = timestamp
+            self.lostEventsBefore = lostEventsBefore
             self.range = range
         }
     }

@@ -1,6 +1,6 @@
 import CTraceFS
 
-/// What the C callback of `tracefs_iterate_raw_events` reaches through its context pointer during
+/// For ``RecordOrder/libtracefsIterate``: what the C callback of `tracefs_iterate_raw_events` reaches through its context pointer during
 /// one pass of a ``RecordReader``: the body, a one-entry format cache, and how the pass ended.
 ///
 /// The per-record path retains nothing: the callback borrows this object (`RecordReader.read` keeps
@@ -17,6 +17,8 @@ final class RecordCallback {
     private(set) var failure: (any Error)?
     /// Whether `body` or a stop request ended the pass (rather than the buffers running empty).
     private(set) var stopped = false
+    /// Records handed to `body`.
+    private(set) var delivered = 0
     private var lastEvent: UnsafeMutablePointer<tep_event>?
     private var lastFormat: Unmanaged<EventFormat>?
 
@@ -40,6 +42,7 @@ final class RecordCallback {
             lastEvent = event
             lastFormat = format
         }
+        delivered += 1
         do {
             if try body(Record(format: format, record: record, cpu: cpu, catalog: catalog)) == .stop {
                 stopped = true

@@ -1,5 +1,4 @@
 import CTraceFS
-import Dispatch
 import Synchronization
 
 #if canImport(Glibc)
@@ -8,28 +7,117 @@ import Glibc
 import Musl
 #endif
 
-/// Drives `tracefs_iterate_raw_events` with a Swift closure: one pass over what the instance's
-/// buffers hold now, or passes until stopped (follow mode). Each record goes through a
-/// ``RecordCallback``, which builds a ``Record`` on the stack, so reading allocates nothing per record.
+/// Reads an instance's records with a Swift closure: one bounded pass over what the buffers held
+/// when it began, or passes until stopped (follow mode).
+///
+/// It reads each CPU's `trace_pipe_raw` a sub-buffer at a time and walks the pages itself
+/// (``PageCursor``), merged by time stamp or CPU by CPU; ``RecordOrder/libtracefsIterate`` drives
+/// `tracefs_iterate_raw_events` instead. Each record is a ``Record`` on the stack: reading
+/// allocates nothing per record.
 final class RecordReader {
     let catalog: EventCatalog
     let instance: Instance
     let stopRequested: Atomic<Bool>
-    /// Wakes a follower that waits for the buffers to fill, so that a stop takes effect at once.
-    private let wakeUp = DispatchSemaphore(value: 0)
+    /// A pipe whose read end becomes readable once a stop is requested: a follower polls it with
+    /// the buffers' files, so that a stop wakes it at once.
+    private let wakeUp: Int32
+    private let wakeUpWriter: Int32
+    /// Held by a stream's reader thread while its consumer is behind; a stop releases it.
+    let credits: StreamCredits?
 
-    init(catalog: EventCatalog, instance: Instance) {
+    init(catalog: EventCatalog, instance: Instance, credits: StreamCredits? = nil) {
         self.catalog = catalog
         self.instance = instance
+        self.credits = credits
         stopRequested = Atomic(false)
+        var ends: [Int32] = [-1, -1]
+        if pipe(&ends) == 0 {
+            for end in ends {
+                _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+                _ = fcntl(end, F_SETFL, O_NONBLOCK)
+            }
+        }
+        (wakeUp, wakeUpWriter) = (ends[0], ends[1])
     }
 
-    /// Reads until the buffers are empty (`follow` false) or until `body` stops, ``requestStop()``
-    /// is called, or `body` throws. `afterPass` runs each time the buffers have been read empty.
-    func read(follow: Bool, pollInterval: Duration, afterPass: () -> Void = {}, _ body: RecordCallback.Body) throws {
+    deinit {
+        if wakeUp >= 0 { close(wakeUp) }
+        if wakeUpWriter >= 0 { close(wakeUpWriter) }
+    }
+
+    /// Reads until the buffers are empty (`follow` false: at most what they held when the read
+    /// began) or until `body` stops, ``requestStop()`` is called, or `body` throws. `afterPass` runs
+    /// each time a pass has ended. Returns how many records `body` was given.
+    @discardableResult
+    func read(follow: Bool, order: RecordOrder, pollInterval: Duration, afterPass: () -> Void = {},
+              _ body: RecordCallback.Body) throws -> Int {
+        if order == .libtracefsIterate {
+            return try readWithLibtracefs(follow: follow, pollInterval: pollInterval, afterPass: afterPass, body)
+        }
+        let operation = "read the records of the \(instance)"
+        guard let directory = instance.directory else {
+            throw TraceFSError(.outOfMemory, operation: operation, reason: "libtracefs could not name its directory")
+        }
+        let buffers: PerCPUBuffers
+        do {
+            buffers = try PerCPUBuffers(instanceDirectory: directory, tracingDirectory: catalog.tracingDirectory,
+                                        operation: operation)
+        } catch {
+            // Stopped while starting: the instance may be gone already (destroy() stops first).
+            if stopRequested.load(ordering: .acquiring) { return 0 }
+            throw error
+        }
+        var walk = PageWalk(reader: self)
+        var descriptors = buffers.buffers.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
+        descriptors.append(pollfd(fd: wakeUp, events: Int16(POLLIN), revents: 0))
+        repeat {
+            catalog.allowCommandReload()
+            buffers.startPass(bounded: true)
+            walk.startPass()
+            let result: PageWalk.Outcome
+            do {
+                result = order == .perCPU ? try walk.eachCPU(buffers, body) : try walk.merged(buffers, body)
+            } catch let failure as CPUBuffer.ReadFailure {
+                if stopRequested.load(ordering: .acquiring) { break }
+                throw TraceFSError(.from(errno: failure.errno), operation: operation,
+                                   reason: "reading per_cpu/cpu\(failure.cpu)/trace_pipe_raw failed"
+                                       + (failure.errno == ENODEV ? "; the instance was removed" : ""),
+                                   function: "read", errno: failure.errno)
+            }
+            if result == .stopped { break }
+            afterPass()
+            if stopRequested.load(ordering: .acquiring) || !follow { break }
+            // A pass that read its share of some CPU goes on at once; otherwise wait for data, the
+            // poll interval, or a stop.
+            if result == .drained {
+                _ = poll(&descriptors, nfds_t(descriptors.count), Self.milliseconds(pollInterval))
+            }
+        } while !stopRequested.load(ordering: .acquiring)
+        return walk.delivered
+    }
+
+    /// Ends a read in progress from any thread: the current record is the last.
+    ///
+    /// The corresponding C function is `tracefs_iterate_stop` (for ``RecordOrder/libtracefsIterate``).
+    func requestStop() {
+        stopRequested.store(true, ordering: .releasing)
+        instance.withDescriptor { tracefs_iterate_stop($0) }
+        var one: UInt8 = 1
+        _ = write(wakeUpWriter, &one, 1)
+        credits?.release()
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int32 {
+        let (seconds, attoseconds) = duration.components
+        return Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+    }
+
+    /// The old path: `tracefs_iterate_raw_events` in passes, `pollInterval` apart when following.
+    private func readWithLibtracefs(follow: Bool, pollInterval: Duration, afterPass: () -> Void,
+                                    _ body: RecordCallback.Body) throws -> Int {
         try withoutActuallyEscaping(body) { body in
             let callback = RecordCallback(reader: self, body: body)
-            try withExtendedLifetime(callback) {
+            return try withExtendedLifetime(callback) {
                 let context = Unmanaged.passUnretained(callback).toOpaque()
                 repeat {
                     catalog.allowCommandReload()
@@ -39,7 +127,7 @@ final class RecordReader {
                         }
                     }
                     if let failure = callback.failure { throw failure }
-                    if result < 0 && !callback.stopped {
+                    if result < 0 && !callback.stopped && !stopRequested.load(ordering: .acquiring) {
                         let error = currentErrno()
                         throw TraceFSError(.from(errno: error), operation: "read the records of the \(instance)",
                                            reason: "libtracefs could not read the ring buffer (trace_pipe_raw)",
@@ -47,29 +135,18 @@ final class RecordReader {
                     }
                     afterPass()
                     if callback.stopped || stopRequested.load(ordering: .acquiring) { break }
-                    if follow { sleep(for: pollInterval) }
+                    if follow {
+                        var descriptor = pollfd(fd: wakeUp, events: Int16(POLLIN), revents: 0)
+                        _ = poll(&descriptor, 1, Self.milliseconds(pollInterval))
+                    }
                 } while follow
+                return callback.delivered
             }
         }
     }
-
-    /// Ends a read in progress from any thread: the current record is the last.
-    ///
-    /// The corresponding C function is `tracefs_iterate_stop`.
-    func requestStop() {
-        stopRequested.store(true, ordering: .releasing)
-        instance.withDescriptor { tracefs_iterate_stop($0) }
-        wakeUp.signal()
-    }
-
-    /// Waits `duration`, or less when a stop is requested.
-    private func sleep(for duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
-        _ = wakeUp.wait(timeout: .now() + .nanoseconds(nanoseconds))
-    }
 }
 
-// Sendable: `stopRequested` is atomic and `requestStop()` only touches it and libtracefs's own stop
-// flag; everything else is constant or used by the one thread that runs `read`.
+// Sendable: `stopRequested` is atomic, `requestStop()` only touches it, libtracefs's own stop flag,
+// the eventfd (a write is atomic) and the credits (a semaphore); everything else is constant or used
+// by the one thread that runs `read`.
 extension RecordReader: @unchecked Sendable {}

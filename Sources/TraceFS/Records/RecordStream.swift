@@ -3,7 +3,10 @@ import Dispatch
 /// The records of an instance as they arrive, for `for try await`.
 ///
 /// Each iteration starts a reader on a thread of its own that follows the instance's buffers
-/// (`tracefs_iterate_raw_events` in passes) and hands records over in batches. The reader stops when
+/// (each CPU's `trace_pipe_raw`, merged by time stamp) and hands records over in batches. At most
+/// ``maximumBatchesAhead`` batches wait for the consumer: when it falls further behind, the reader
+/// stops reading, the kernel's buffers fill and drop events, and the next record after a gap says
+/// how many in ``TraceRecord/lostEventsBefore``. Memory stays bounded however slow the loop. The reader stops when
 /// the consuming task is cancelled, when the loop is left, or when the iterator goes away; the
 /// sequence then ends without an error. Leaving the loop waits until the reader has stopped, so no
 /// record is taken from the kernel after the loop; records the reader had already taken but the
@@ -12,7 +15,7 @@ import Dispatch
 /// Where the loop runs matters at high rates: each `next()` of any `AsyncSequence` first makes sure
 /// it runs on the loop's actor, which on the main actor costs about 45 ns per element (measured
 /// with a trivial sequence; under 1 ns in a nonisolated function). Read a busy buffer from a
-/// nonisolated function, or with ``Instance/followRecords(using:pollInterval:_:)`` on a thread.
+/// nonisolated function, or with ``Instance/followRecords(using:order:pollInterval:_:)`` on a thread.
 public struct RecordStream: AsyncSequence, Sendable {
     public typealias Element = TraceRecord
 
@@ -21,9 +24,12 @@ public struct RecordStream: AsyncSequence, Sendable {
     let pollInterval: Duration
     /// Records handed over at once; a batch shares one byte buffer.
     static let batchSize = 4096
+    /// Batches the reader may have handed over that the consumer has not taken yet.
+    public static let maximumBatchesAhead = 4
 
     public func makeAsyncIterator() -> AsyncIterator {
-        let reader = RecordReader(catalog: catalog, instance: instance)
+        let credits = StreamCredits(batches: Self.maximumBatchesAhead)
+        let reader = RecordReader(catalog: catalog, instance: instance, credits: credits)
         let (batches, continuation) = AsyncThrowingStream<RecordBatch, any Error>.makeStream()
         continuation.onTermination = { _ in reader.requestStop() }
         let catalog = self.catalog
@@ -39,13 +45,21 @@ public struct RecordStream: AsyncSequence, Sendable {
                 readerFinished.signal()
             }
             var batch = BatchBuilder(catalog: catalog)
+            /// Waits until the consumer is at most `maximumBatchesAhead` batches behind, then hands
+            /// the batch over; `false` when the stream was stopped meanwhile.
+            func handOver() -> Bool {
+                credits.acquire()
+                if reader.stopRequested.load(ordering: .acquiring) { return false }
+                continuation.yield(batch.take())
+                return true
+            }
             do {
-                try reader.read(follow: true, pollInterval: pollInterval) {
-                    // The buffers are empty for now: hand over what this pass read.
-                    if batch.count > 0 { continuation.yield(batch.take()) }
+                try reader.read(follow: true, order: .timestamp, pollInterval: pollInterval) {
+                    // A pass ended: hand over what it read.
+                    if batch.count > 0 { _ = handOver() }
                 } _: { record in
                     if batch.append(record) >= Self.batchSize {
-                        continuation.yield(batch.take())
+                        return handOver() ? .continue : .stop
                     }
                     return .continue
                 }
@@ -54,19 +68,22 @@ public struct RecordStream: AsyncSequence, Sendable {
                 continuation.finish(throwing: error)
             }
         }
-        return AsyncIterator(batches: batches.makeAsyncIterator(), stopper: stopper)
+        return AsyncIterator(batches: batches.makeAsyncIterator(), stopper: stopper, credits: credits)
     }
 
     /// Hands over the records of a batch one by one.
     public struct AsyncIterator: AsyncIteratorProtocol {
         var batches: AsyncThrowingStream<RecordBatch, any Error>.AsyncIterator
         let stopper: Stopper
+        let credits: StreamCredits
         @usableFromInline var current: RecordBatch?
         @usableFromInline var index = 0
 
-        init(batches: AsyncThrowingStream<RecordBatch, any Error>.AsyncIterator, stopper: Stopper) {
+        init(batches: AsyncThrowingStream<RecordBatch, any Error>.AsyncIterator, stopper: Stopper,
+             credits: StreamCredits) {
             self.batches = batches
             self.stopper = stopper
+            self.credits = credits
         }
 
         public mutating func next() async throws -> TraceRecord? {
@@ -93,6 +110,8 @@ public struct RecordStream: AsyncSequence, Sendable {
                     current = nil
                     return nil
                 }
+                // Taken: the reader may hand over another.
+                credits.release()
                 if batch.count > 0 {
                     current = batch
                     index = 1

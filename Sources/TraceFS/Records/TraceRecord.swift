@@ -7,6 +7,10 @@ public struct TraceRecord: Sendable, RecordFields {
     public let cpu: Int
     /// The record's time stamp, in the instance's trace clock.
     public let timestamp: UInt64
+    /// How many events the kernel dropped before this one in this CPU's buffer (its buffer was
+    /// full, for instance because the consumer of a ``RecordStream`` fell behind): 0 for most
+    /// records; -1 when it dropped some without storing how many.
+    public let lostEventsBefore: Int64
     /// That process's command name, when the kernel saved it.
     public var command: String? { batch.catalog.command(forPID: pid) }
     /// The batch that holds the record's bytes and, through its catalog, its format. Copying a
@@ -21,6 +25,7 @@ public struct TraceRecord: Sendable, RecordFields {
         formatReference = entry.format
         cpu = entry.cpu
         timestamp = entry.timestamp
+        lostEventsBefore = entry.lostEventsBefore
         range = entry.range
     }
 

@@ -37,7 +37,11 @@ extension KernelSuite {
             try instance.clear()
             let catalog = try EventCatalog.local(systems: ["ftrace"])
             var count = 0
-            try instance.readRecords(using: catalog) { _ in count += 1; return .continue }
+            // Nothing left and nothing enabled: the read says so rather than return silently.
+            let empty = try #require(throws: TraceFSError.self) {
+                try instance.readRecords(using: catalog) { _ in count += 1; return .continue }
+            }
+            #expect(empty.code == .notFound)
             #expect(count == 0)
 
             let reopened = try Instance.open(named: name)

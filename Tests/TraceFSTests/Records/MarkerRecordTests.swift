@@ -53,9 +53,11 @@ extension KernelSuite {
                 }
                 #expect(texts == (0..<100).map { "marker \($0)\n" })
                 #expect(timestamps == timestamps.sorted())
-                // Reading consumed them.
+                // Reading consumed them (and an empty read of an instance with nothing enabled says so).
                 var left = 0
-                try instance.readRecords(using: catalog) { _ in left += 1; return .continue }
+                #expect(throws: TraceFSError.self) {
+                    try instance.readRecords(using: catalog) { _ in left += 1; return .continue }
+                }
                 #expect(left == 0)
             }
         }
