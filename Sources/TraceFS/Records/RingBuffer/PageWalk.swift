@@ -9,8 +9,9 @@ struct PageWalk {
     private(set) var delivered = 0
     private var lastID: Int32 = -1
     private var lastFormat: Unmanaged<EventFormat>?
-    /// Formats by event id, `nil` for ids the catalog does not know (such records are skipped;
-    /// each pass asks again, so that a catalog that learns new ids is asked).
+    /// Formats by event id within one pass, `nil` for ids the catalog does not know (such records
+    /// are skipped). Each pass asks the catalog again: it learns new ids and confirms once per pass
+    /// that an id still means the same event (the kernel reuses the ids of destroyed events).
     private var formats: [Int32: Unmanaged<EventFormat>?] = [:]
 
     enum Outcome {
@@ -27,9 +28,11 @@ struct PageWalk {
         catalog = Unmanaged.passUnretained(reader.catalog)
     }
 
-    /// Forgets the ids the catalog did not know, before a pass.
+    /// Forgets what the previous pass learned, before a pass.
     mutating func startPass() {
-        if formats.values.contains(where: { $0 == nil }) { formats = formats.filter { $0.value != nil } }
+        formats.removeAll(keepingCapacity: true)
+        lastID = -1
+        lastFormat = nil
     }
 
     /// Oldest first across CPUs: each CPU's next event is loaded, and the oldest goes first.
