@@ -16,7 +16,8 @@ extension KernelSuite {
         static func mallocLocation() -> (file: String, offset: UInt64)? {
             guard let symbol = dlsym(nil, "malloc") else { return nil }
             let address = UInt64(UInt(bitPattern: symbol))
-            guard let maps = readWholeFile("/proc/self/maps") else { return nil }
+            let maps = readKernelFile("/proc/self/maps")
+            guard !maps.isEmpty else { return nil }
             for line in maps.split(separator: "\n") {
                 let parts = line.split(separator: " ", omittingEmptySubsequences: true)
                 guard parts.count >= 6 else { continue }
@@ -165,19 +166,4 @@ extension KernelSuite {
             }
         }
     }
-}
-
-/// A procfs file's text.
-func readWholeFile(_ path: String) -> String? {
-    let descriptor = open(path, O_RDONLY)
-    guard descriptor >= 0 else { return nil }
-    defer { close(descriptor) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-        guard count > 0 else { break }
-        bytes += chunk[0..<count]
-    }
-    return String(decoding: bytes, as: UTF8.self)
 }
