@@ -100,54 +100,60 @@ struct FilterCompiler {
         }
     }
 
-    /// Appends the filter's tokens through libtracefs, with parentheses around compound operands.
-    private func append(_ filter: EventFilter, to text: inout UnsafeMutablePointer<CChar>?) throws(TraceFSError) {
+    /// One step of libtracefs's filter builders (`tracefs_filter_string_append`,
+    /// `tracefs_hist_append_filter`, `tracefs_synth_append_start_filter`): an operator or a
+    /// comparison.
+    struct Token {
+        let type: tracefs_filter
+        var field: String? = nil
+        var comparison: tracefs_compare = TRACEFS_COMPARE_EQ
+        var value: String? = nil
+    }
+
+    /// The filter as builder steps, with parentheses around compound operands and around what `!`
+    /// negates.
+    static func tokens(of filter: EventFilter) -> [Token] {
         switch filter {
         case .compare(let field, let comparison, let value):
-            try call(TRACEFS_FILTER_COMPARE, &text, field: field, comparison.cValue, value.description)
+            return [Token(type: TRACEFS_FILTER_COMPARE, field: field, comparison: comparison.cValue, value: value.description)]
         case .and(let left, let right), .or(let left, let right):
-            try operand(left, &text)
-            if case .and = filter {
-                try call(TRACEFS_FILTER_AND, &text)
-            } else {
-                try call(TRACEFS_FILTER_OR, &text)
-            }
-            try operand(right, &text)
+            let joint: tracefs_filter
+            if case .and = filter { joint = TRACEFS_FILTER_AND } else { joint = TRACEFS_FILTER_OR }
+            return operand(left) + [Token(type: joint)] + operand(right)
         case .not(let inner):
-            try call(TRACEFS_FILTER_NOT, &text)
-            try call(TRACEFS_FILTER_OPEN_PAREN, &text)
-            try append(inner, to: &text)
-            try call(TRACEFS_FILTER_CLOSE_PAREN, &text)
+            return [Token(type: TRACEFS_FILTER_NOT), Token(type: TRACEFS_FILTER_OPEN_PAREN)] + tokens(of: inner)
+                + [Token(type: TRACEFS_FILTER_CLOSE_PAREN)]
         }
     }
 
-    private func operand(_ filter: EventFilter, _ text: inout UnsafeMutablePointer<CChar>?) throws(TraceFSError) {
+    private static func operand(_ filter: EventFilter) -> [Token] {
         switch filter {
         case .and, .or:
-            try call(TRACEFS_FILTER_OPEN_PAREN, &text)
-            try append(filter, to: &text)
-            try call(TRACEFS_FILTER_CLOSE_PAREN, &text)
+            [Token(type: TRACEFS_FILTER_OPEN_PAREN)] + tokens(of: filter) + [Token(type: TRACEFS_FILTER_CLOSE_PAREN)]
         case .compare, .not:
-            try append(filter, to: &text)
+            tokens(of: filter)
         }
     }
 
-    private func call(
-        _ type: tracefs_filter, _ text: inout UnsafeMutablePointer<CChar>?, field: String? = nil,
-        _ comparison: tracefs_compare = TRACEFS_COMPARE_EQ, _ value: String? = nil
-    ) throws(TraceFSError) {
-        let result = withClearedErrno {
-            tracefs_filter_string_append(event, &text, type, field, comparison, value)
+    /// Appends the filter's tokens through libtracefs.
+    private func append(_ filter: EventFilter, to text: inout UnsafeMutablePointer<CChar>?) throws(TraceFSError) {
+        for token in Self.tokens(of: filter) {
+            let result = withClearedErrno {
+                tracefs_filter_string_append(event, &text, token.type, token.field, token.comparison, token.value)
+            }
+            guard result == 0 else {
+                throw appendFailure(function: "tracefs_filter_string_append", errno: currentErrno(), field: token.field)
+            }
         }
-        guard result == 0 else {
-            let error = currentErrno()
-            throw TraceFSError(
-                error == ENOMEM ? .outOfMemory : .invalidArgument, operation: operation,
-                reason: error == ENODEV
-                    ? "libtracefs does not know field \(ProbeInput.display(field ?? "")) of \(format); \(fieldList)"
-                    : "libtracefs refused to add \(field.map { "'\($0)'" } ?? "an operator") to the filter",
-                function: "tracefs_filter_string_append", errno: reportableErrno(error))
-        }
+    }
+
+    func appendFailure(function: String, errno error: Int32, field: String?) -> TraceFSError {
+        TraceFSError(
+            error == ENOMEM ? .outOfMemory : .invalidArgument, operation: operation,
+            reason: error == ENODEV
+                ? "libtracefs does not know field \(ProbeInput.display(field ?? "")) of \(format); \(fieldList)"
+                : "libtracefs refused to add \(field.map { "'\($0)'" } ?? "an operator") to the filter",
+            function: function, errno: reportableErrno(error))
     }
 
     /// libtracefs 1.6.4's parser reads no '-' in front of a number, so a filter with a negative
