@@ -61,7 +61,7 @@ public final class Histogram: CustomStringConvertible {
     ///   - event: The event.
     ///   - keys: One or more keys (at most three fields plus a stack trace make sense).
     ///   - values: Numeric fields to sum per key.
-    ///   - sortedBy: Up to two sort keys: `hitcount`, a value, or a key as written with its modifier.
+    ///   - sortedBy: Up to two sort keys: `hitcount`, a value, or a key's field (without its modifier).
     ///   - name: A name, so that other triggers can refer to it.
     ///   - filter: Count only events for which it holds.
     ///   - catalog: The event formats; `nil` loads those of `system`.
@@ -208,7 +208,8 @@ public final class Histogram: CustomStringConvertible {
             // event has no hist file.
             let raw = currentErrno()
             let error = raw < 0 ? -raw : raw
-            guard instance.eventFile(system: system, event: event, file: "hist") != nil else {
+            let hasHistFile = instance.withDescriptor { tracefs_event_file_exists($0, system, event, "hist") }
+            guard hasHistFile else {
                 throw TraceFSError(.notFound, operation: operation,
                                    reason: "the event has no hist file in this instance; is the event there?",
                                    function: "tracefs_hist_command", errno: reportableErrno(error))
@@ -263,9 +264,11 @@ public final class Histogram: CustomStringConvertible {
     public func read() throws(TraceFSError) -> HistogramTable {
         let operation = "read the \(description)"
         try Self.requireHistograms(operation)
-        guard let text = instance.eventFile(system: system, event: event, file: "hist") else {
+        guard instance.withDescriptor({ tracefs_event_file_exists($0, system, event, "hist") }) else {
             throw TraceFSError(.notFound, operation: operation, reason: "the event has no hist file in the \(instance)")
         }
+        // An event without histograms has an empty hist file, which libtracefs reads as nothing.
+        let text = instance.eventFile(system: system, event: event, file: "hist") ?? ""
         guard let table = try HistogramTable.parseAll(text, stringFields: stringFields).first(where: matches) else {
             throw TraceFSError(.notFound, operation: operation, reason: "the kernel has no such histogram; start() it first")
         }

@@ -89,10 +89,11 @@ struct HistogramCheck {
         guard sortKeys.count <= Self.maximumSortKeys else {
             throw invalid("the kernel sorts by at most \(Self.maximumSortKeys) keys; \(sortKeys.count) given")
         }
-        let names = ["hitcount"] + keys.map(\.text) + values
+        // The kernel names sort keys by field, without the key's modifier ("Invalid sort modifier").
+        let names = ["hitcount"] + keys.map(\.field) + values
         for sortKey in sortKeys where !names.contains(sortKey.name) {
-            throw invalid("sort key \(ProbeInput.display(sortKey.name)) is none of the histogram's keys or values; "
-                + "use one of: \(names.joined(separator: ", "))")
+            throw invalid("sort key \(ProbeInput.display(sortKey.name)) is none of the histogram's keys or values "
+                + "(name keys by their field, without the modifier); use one of: \(names.joined(separator: ", "))")
         }
     }
 }

@@ -72,9 +72,9 @@ extension Histogram {
         var text: String { field + modifier.suffix }
     }
 
-    /// A sort key: a key (with its modifier, as the trigger names it), a value or `hitcount`.
+    /// A sort key: a key's field (without its modifier), a value or `hitcount`.
     public struct SortKey: Sendable, Hashable {
-        /// "hitcount", a value's field, or a key's text such as "common_pid.execname".
+        /// "hitcount", a value's field, or a key's field such as "common_pid".
         public let name: String
         /// Largest first.
         public let descending: Bool
