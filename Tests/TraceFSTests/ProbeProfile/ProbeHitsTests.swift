@@ -61,12 +61,13 @@ extension KernelSuite {
                 try probe.create()
                 try Instance.withTemporary(named: TemporaryInstance.name("hits")) { instance in
                     try instance.enableEvent(system: group, event: "sleep_return")
-                    // Four processes asleep at once: one kretprobe instance, so three entries find none.
+                    // Four processes asleep together: one kretprobe instance, so the entries that come
+                    // while another sleeper holds it find none (how many overlap depends on scheduling).
                     let sleepers = (0..<4).compactMap { _ in ChildRun.start(["/bin/sleep", "0.5"], environment: [:]) }
                     #expect(sleepers.count == 4)
                     for pid in sleepers { _ = ChildRun.wait(pid) }
                     let counted = try #require(try probe.hits())
-                    #expect(counted.misses >= 3)
+                    #expect(counted.misses >= 1)
                     try instance.disableEvent(system: group, event: "sleep_return")
                 }
                 try probe.destroy()
