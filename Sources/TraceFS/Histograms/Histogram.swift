@@ -97,7 +97,7 @@ public final class Histogram: CustomStringConvertible {
             }
             axes.append(tracefs_hist_axis_cnt(key: nil, type: TRACEFS_HIST_KEY_NORMAL, cnt: 0))
             defer { for axis in axes { free(UnsafeMutablePointer(mutating: axis.key)) } }
-            return withClearedErrno { tracefs_hist_alloc_nd_cnt(catalog.handle, system, event, &axes) }
+            return catalog.withHandle { handle in withClearedErrno { tracefs_hist_alloc_nd_cnt(handle, system, event, &axes) } }
         }
         guard let pointer else {
             let error = currentErrno()

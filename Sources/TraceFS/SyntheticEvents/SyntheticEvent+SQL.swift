@@ -46,7 +46,7 @@ extension SyntheticEvent {
         if let catalog { formats = catalog } else { formats = try EventCatalog.local() }
         var message: UnsafeMutablePointer<CChar>?
         defer { free(message) }
-        let pointer = withClearedErrno { tracefs_sql(formats.handle, name, sql, &message) }
+        let pointer = formats.withHandle { handle in withClearedErrno { tracefs_sql(handle, name, sql, &message) } }
         guard let pointer else {
             let error = currentErrno()
             let text = message.map { String(cString: $0) }

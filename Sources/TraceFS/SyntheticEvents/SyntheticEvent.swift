@@ -93,9 +93,11 @@ public final class SyntheticEvent: CustomStringConvertible {
         try Self.requireSyntheticEvents(operation)
 
         let first = matching[0]
-        let allocated = withClearedErrno {
-            tracefs_synth_alloc(formats.handle, name, start.system, start.event, end.system, end.event,
-                                first.startField, first.endField, first.name)
+        let allocated = formats.withHandle { handle in
+            withClearedErrno {
+                tracefs_synth_alloc(handle, name, start.system, start.event, end.system, end.event,
+                                    first.startField, first.endField, first.name)
+            }
         }
         guard let allocated else {
             throw Self.libraryFailure("tracefs_synth_alloc", currentErrno(), operation)

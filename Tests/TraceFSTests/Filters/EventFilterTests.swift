@@ -81,7 +81,7 @@ extension KernelSuite {
 
         @Test(.enabled(if: KernelFeatures.uprobes, "needs uprobe events"))
         func aPIDFilterOnAUprobeLetsThroughOnlyThatProcess() throws {
-            let offset = try #require(ELFEntry.fileOffset(of: UprobeTarget.path))
+            let offset = try #require(ELFEntryPoint.fileOffset(of: UprobeTarget.path))
             try TemporaryGroup.with("filter") { group in
                 try DynamicEvent.uprobe(system: group, event: "start", file: UprobeTarget.path, offset: offset).create()
                 try Instance.withTemporary(named: TemporaryInstance.name("filter")) { instance in

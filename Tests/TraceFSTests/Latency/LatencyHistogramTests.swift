@@ -80,7 +80,7 @@ extension KernelSuite {
         @Test(.enabled(if: !KernelFeatures.synthetic, "only where synthetic events are missing"))
         func unsupportedWithoutSyntheticEvents() throws {
             let instances = try Instance.names()
-            let offset = try #require(ELFEntry.fileOffset(of: UprobeTarget.path))
+            let offset = try #require(ELFEntryPoint.fileOffset(of: UprobeTarget.path))
             let error = try #require(throws: TraceFSError.self) {
                 _ = try LatencyHistogram(function: .user(file: UprobeTarget.path, offset: offset))
             }

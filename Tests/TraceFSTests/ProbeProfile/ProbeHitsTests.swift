@@ -11,7 +11,7 @@ extension KernelSuite {
     struct ProbeHitsTests {
         @Test(.enabled(if: KernelFeatures.isRoot && KernelFeatures.uprobes, "needs root and uprobe events"))
         func uprobeHitsEqualTheNumberOfRuns() throws {
-            let offset = try #require(ELFEntry.fileOffset(of: UprobeTarget.path))
+            let offset = try #require(ELFEntryPoint.fileOffset(of: UprobeTarget.path))
             try TemporaryGroup.with("hits") { group in
                 let probe = try DynamicEvent.uprobe(system: group, event: "start", file: UprobeTarget.path, offset: offset)
                 try probe.create()

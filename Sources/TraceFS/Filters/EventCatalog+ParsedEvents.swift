@@ -7,7 +7,8 @@ extension EventCatalog {
     func parsedEvent(system: String, name: String, operation: @autoclosure () -> String)
         throws(TraceFSError) -> (event: UnsafeMutablePointer<tep_event>, format: EventFormat)
     {
-        guard let event = tep_find_event_by_name(handle, system, name) else {
+        // The tep_event lives as long as the catalog; finding it writes the handle's last-event cache.
+        guard let event = withHandle({ tep_find_event_by_name($0, system, name) }) else {
             throw TraceFSError(.notFound, operation: operation(),
                                reason: "there is no event \(system)/\(name) in the catalog; check its name in "
                                    + "available_events, and load the catalog after creating dynamic events")
