@@ -138,10 +138,21 @@ extension KernelSuite {
 }
 
 /// A filter the overlay must refuse, and words its message must contain.
+///
+/// The filter is built when a test asks for it, not kept in the static list: Swift keeps an
+/// indirect enum's case in spare bits of the pointer to its box, which LeakSanitizer does not
+/// recognise as a pointer, so a deep `||` tree held by a global is reported as leaked (seen in
+/// `make check` for the 400-PID filter).
 struct BadFilter: Sendable, CustomTestStringConvertible {
-    let filter: EventFilter
+    private let build: @Sendable () -> EventFilter
     let expected: String
+    var filter: EventFilter { build() }
     var testDescription: String { "\(filter)" }
+
+    init(filter: @autoclosure @escaping @Sendable () -> EventFilter, expected: String) {
+        build = filter
+        self.expected = expected
+    }
 
     static let all: [BadFilter] = [
         BadFilter(filter: EventFilter.field("no_such_field") == 1, expected: "its fields are: filename, pid, old_pid"),
