@@ -24,8 +24,10 @@ extension DynamicEvent {
         for event in events {
             let name = "\(event.system)/\(event.event)"
             let tail = event.kernelTail
-            // Gone already, or the name now holds only probes that are not this one.
-            guard let lines = listed[name], lines.contains(where: { $0.tail == tail }) else { continue }
+            // Gone already, or the name now holds only probes that are not this one. A synthetic
+            // event is one definition whose fields the kernel spells its own way: its name is it.
+            guard let lines = listed[name],
+                  event.kind == .synthetic || lines.contains(where: { $0.tail == tail }) else { continue }
             // Eprobes and synthetic events have one definition per event, and how the kernel
             // compares their arguments differs between versions: they are removed by name.
             let byName = event.kind == .eprobe || event.kind == .synthetic || tail.isEmpty

@@ -16,12 +16,13 @@ struct KernelProbeLine: Equatable {
     init?(_ line: Substring) {
         guard let colon = line.firstIndex(of: ":") else { return nil }
         let rest = line[line.index(after: colon)...]
-        let name = rest.prefix(while: { $0 != " " })
+        // A synthetic event's name is followed by a tab (`s:synthetic/name\ts32 pid; u64 delta`).
+        let name = rest.prefix(while: { $0 != " " && $0 != "\t" })
         guard let slash = name.firstIndex(of: "/") else { return nil }
         prefix = line[..<colon]
         system = name[..<slash]
         event = name[name.index(after: slash)...]
-        tail = rest[name.endIndex...].drop(while: { $0 == " " })
+        tail = rest[name.endIndex...].drop(while: { $0 == " " || $0 == "\t" })
     }
 
     /// The lines of the kernel's `dynamic_events` (or, on kernels without that file, of
