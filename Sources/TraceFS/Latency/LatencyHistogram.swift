@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The distribution of a function's run time, counted in the kernel: an entry and a return probe,
 /// a synthetic event carrying the time between them, and a histogram of that time, created and
 /// removed together.
@@ -45,6 +47,9 @@ public final class LatencyHistogram {
     public let event: SyntheticEvent
     /// The histogram of `delta`, in the session's instance.
     public let histogram: Histogram
+    /// The registration for SIGINT/SIGTERM cleanup (0: none), which ends the whole histogram
+    /// before its session (a session alone could not remove probes the triggers keep busy).
+    private let cleanup = Atomic<Int>(0)
 
     /// Creates the probes, the synthetic event and the histogram, and starts counting.
     ///
@@ -118,6 +123,11 @@ public final class LatencyHistogram {
             throw error
         }
         self.session = session
+        cleanup.store(TerminationCleanup.register { [weak self] in try? self?.end() } ?? 0, ordering: .relaxed)
+    }
+
+    deinit {
+        TerminationCleanup.unregister(cleanup.load(ordering: .relaxed))
     }
 
     /// The histogram now (counting goes on).
@@ -128,6 +138,7 @@ public final class LatencyHistogram {
     /// Removes the histogram, the synthetic event, the probes and the instance. Ending twice is safe.
     public func end() throws(TraceFSError) {
         try Self.remove(histogram: histogram, event: event, session: session)
+        TerminationCleanup.unregister(cleanup.exchange(0, ordering: .relaxed))
     }
 
     private static func remove(histogram: Histogram?, event: SyntheticEvent?, session: TraceSession) throws(TraceFSError) {
@@ -140,5 +151,5 @@ public final class LatencyHistogram {
     }
 }
 
-// Sendable: the three parts are Sendable and never replaced.
+// Sendable: the three parts are Sendable and never replaced; the registration is atomic.
 extension LatencyHistogram: @unchecked Sendable {}

@@ -21,12 +21,37 @@ public final class TraceSession {
     public let group: String
     /// The session's own trace instance.
     public let instance: Instance
-    private let probes = Mutex<[DynamicEvent]>([])
-    private let closed = Atomic<Bool>(false)
+    private let state: PthreadMutex<State>
+
+    private struct State {
+        var probes: [DynamicEvent] = []
+        /// No new probes once ``end()`` was called, even when it failed.
+        var closed = false
+        /// ``end()`` removed everything.
+        var ended = false
+        /// Proof of life for reapers in any namespace, held until the instance is gone.
+        var lock: SessionLock?
+        /// The registration for SIGINT/SIGTERM cleanup.
+        var cleanup: Int?
+    }
 
     /// The prefix of generated group and instance names.
     public static let namePrefix = "swtf"
     private static let sequence = Atomic<Int>(0)
+
+    /// Whether sessions (and ``LatencyHistogram``s) end themselves when the process receives
+    /// SIGINT or SIGTERM; `true` unless set otherwise. Applies to scopes started afterwards.
+    ///
+    /// When on, the first session takes over each of the two signals whose disposition is still
+    /// the default: on such a signal every live scope of the process is ended, newest first, and
+    /// the signal then ends the process as it would have (exit status 128 + signal). A program that
+    /// handles or ignores these signals itself keeps its own handling and should end its sessions
+    /// on its own path; so should one that sets this to `false`. SIGKILL cannot be caught: use
+    /// ``removeOrphans()`` or `tracefs-reap` after it.
+    public static var endsOnTerminationSignals: Bool {
+        get { TerminationCleanup.isEnabled.load(ordering: .relaxed) }
+        set { TerminationCleanup.isEnabled.store(newValue, ordering: .relaxed) }
+    }
 
     /// Starts a session: creates its instance, which must not exist yet.
     ///
@@ -34,20 +59,50 @@ public final class TraceSession {
     ///   - group: The group for the session's probes; by default a name unique to this process.
     ///     A fixed name (such as `my_kprobes`) fails with `alreadyExists` at the first probe if
     ///     another tool uses it, and is not recognised by ``removeOrphans()``.
-    ///   - instanceName: The instance's name; by default the same unique name.
+    ///   - instanceName: The instance's name; by default the same unique name. With a name of
+    ///     your own, ``removeOrphans()`` cannot prove the session dead and leaves a generated
+    ///     group alone.
     /// - Throws: ``TraceFSError`` when the names are invalid or the instance exists or cannot be made.
     public init(group: String? = nil, instanceName: String? = nil) throws(TraceFSError) {
-        let unique = Self.uniqueName()
-        let group = group ?? unique
-        try ProbeInput(operation: "start a trace session").name(group, as: "group")
-        let instance = try Instance.create(named: instanceName ?? unique)
-        guard instance.isNew else {
-            throw TraceFSError(.alreadyExists, operation: "start a trace session",
-                               reason: "the instance '\(instance.name ?? "")' exists already and may belong to another "
-                                   + "tool; choose another instance name")
-        }
-        self.group = group
+        let operation = "start a trace session"
+        if let group { try ProbeInput(operation: operation).name(group, as: "group") }
+        let (instance, lock, unique) = try Self.makeInstance(named: instanceName, operation: operation)
+        self.group = group ?? unique
         self.instance = instance
+        state = PthreadMutex(State(lock: lock))
+        let cleanup = TerminationCleanup.register { [weak self] in try? self?.end() }
+        state.withLock { $0.cleanup = cleanup }
+    }
+
+    deinit {
+        TerminationCleanup.unregister(state.withLock { $0.cleanup })
+    }
+
+    /// Creates the session's instance and, when its name is generated, locks it. A reaper may
+    /// remove a generated instance between its creation and our lock (it cannot tell it from a
+    /// dead session's): then the lock is not ours, and another name is tried.
+    ///
+    /// - Returns: The instance, its lock, and the generated name (also for the group).
+    private static func makeInstance(
+        named instanceName: String?, operation: String
+    ) throws(TraceFSError) -> (Instance, SessionLock?, String) {
+        for _ in 0..<3 {
+            let name = uniqueName()
+            let instance = try Instance.create(named: instanceName ?? name)
+            guard instance.isNew else {
+                throw TraceFSError(.alreadyExists, operation: operation,
+                                   reason: "the instance '\(instance.name ?? "")' exists already and may belong to another "
+                                       + "tool; choose another instance name")
+            }
+            guard instanceName == nil else { return (instance, nil, name) }
+            if let directory = instance.directory, case .taken(let lock) = SessionLock.attempt(directory) {
+                return (instance, lock, name)
+            }
+            try? instance.destroy()
+        }
+        throw TraceFSError(.busy, operation: operation,
+                           reason: "another process removed each new instance before it could be locked; "
+                               + "is a reaper running in a loop?")
     }
 
     static func uniqueName() -> String {
@@ -56,6 +111,7 @@ public final class TraceSession {
     }
 
     /// Runs `body` with a new session and ends the session when `body` returns or throws.
+    @discardableResult
     public static func run<Result>(
         group: String? = nil, instanceName: String? = nil, _ body: (TraceSession) throws -> Result
     ) throws -> Result {
@@ -72,6 +128,7 @@ public final class TraceSession {
 
     /// Runs `body` with a new session and ends the session when `body` returns, throws, or its
     /// task is cancelled (cancellation reaches `body` as `CancellationError` from its awaits).
+    @discardableResult
     public static func run<Result>(
         group: String? = nil, instanceName: String? = nil, isolation: isolated (any Actor)? = #isolation,
         _ body: (TraceSession) async throws -> Result
@@ -130,14 +187,18 @@ public final class TraceSession {
     }
 
     /// The probes this session created and has not removed.
-    public var events: [DynamicEvent] { probes.withLock { $0 } }
+    public var events: [DynamicEvent] { state.withLock { $0.probes } }
 
+    /// Creates `probe` under the session's lock, so that an ``end()`` running at the same time
+    /// (from the signal thread, say) either sees it or refuses it.
     private func adopt(_ probe: DynamicEvent) throws(TraceFSError) -> DynamicEvent {
-        guard !closed.load(ordering: .acquiring) else {
-            throw TraceFSError(.invalidArgument, operation: "create \(probe)", reason: "the session has ended")
+        try state.withLock { state throws(TraceFSError) in
+            guard !state.closed else {
+                throw TraceFSError(.invalidArgument, operation: "create \(probe)", reason: "the session has ended")
+            }
+            try probe.create()
+            state.probes.append(probe)
         }
-        try probe.create()
-        probes.withLock { $0.append(probe) }
         return probe
     }
 
@@ -151,24 +212,36 @@ public final class TraceSession {
         try EventCatalog.local(systems: [group] + otherSystems)
     }
 
-    /// Removes the session's probes (disabling them first) and its instance. Ending twice is safe.
+    /// Removes the session's probes (disabling them first) and its instance. Ending twice is safe;
+    /// after a failure (a probe still busy, say), calling it again retries what is left.
     ///
     /// - Throws: ``TraceFSError`` for the first thing that could not be removed; the rest is
     ///   still attempted.
     public func end() throws(TraceFSError) {
-        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        instance.stopFollowing()
-        var failure: TraceFSError?
-        try? instance.disableEvent(system: group, event: nil)
-        for probe in probes.withLock({ $0 }).reversed() {
-            do { try probe.destroy(force: true) } catch { failure = failure ?? error }
+        try state.withLock { state throws(TraceFSError) in
+            state.closed = true
+            guard !state.ended else { return }
+            instance.stopFollowing()
+            var failure: TraceFSError?
+            try? instance.disableEvent(system: group, event: nil)
+            var left: [DynamicEvent] = []
+            for probe in state.probes.reversed() {
+                do throws(TraceFSError) { try probe.destroy(force: true) } catch {
+                    failure = failure ?? error
+                    left.insert(probe, at: 0)
+                }
+            }
+            state.probes = left
+            do throws(TraceFSError) { try instance.destroy() } catch { failure = failure ?? error }
+            if let failure { throw failure }
+            state.ended = true
+            state.lock = nil
+            TerminationCleanup.unregister(state.cleanup)
+            state.cleanup = nil
         }
-        probes.withLock { $0.removeAll() }
-        do { try instance.destroy() } catch { failure = failure ?? error }
-        if let failure { throw failure }
     }
 }
 
-// Sendable: `group` and `instance` never change (Instance is Sendable), the probe list sits behind
-// a Mutex and the end-once flag is atomic.
+// Sendable: `group` and `instance` never change (Instance is Sendable); the probes, the lock and
+// the end state sit behind a mutex.
 extension TraceSession: @unchecked Sendable {}

@@ -10,6 +10,29 @@ extension KernelSuite {
     @Suite(.serialized, .enabled(if: KernelFeatures.isRoot && KernelFeatures.kprobes && KernelFeatures.synthetic
                                  && KernelFeatures.histograms, "needs root, kprobes, synthetic events and hist triggers"))
     struct LatencyHistogramTests {
+        /// What a latency histogram made (probes, the synthetic event, its triggers in the top
+        /// instance and the histogram in its own) is gone after SIGTERM, and after SIGKILL once the
+        /// reaper ran.
+        @Test(arguments: [SIGTERM, SIGKILL])
+        func aKilledProcessesLatencyHistogramIsRemoved(signal: Int32) async throws {
+            let (holder, group) = try await SessionHolder.start(.latency)
+            #expect(try DynamicEvent.all(.synthetic, system: "synthetic").contains { $0.event == group })
+            let tracing = KernelFeatures.capabilities?.tracingDirectory ?? "/sys/kernel/tracing"
+            let exitTriggers = readKernelFile("\(tracing)/events/\(group)/exit/trigger")
+            #expect(exitTriggers.split(separator: "\n").contains { $0.hasPrefix("hist:") }, "the onmatch trigger is set")
+            #expect(SessionHolder.end(holder, with: signal) == signal)
+            if signal == SIGKILL {
+                #expect(DynamicEventsFile.lines(ofGroup: group).count == 2, "killed: the probes are orphans")
+                let report = try TraceSession.removeOrphans()
+                #expect(report.groups == [group])
+                #expect(report.events == 3, "two probes and the synthetic event")
+                #expect(report.instances == [group])
+            }
+            #expect(DynamicEventsFile.lines().allSatisfy { !$0.contains(group) })
+            #expect(!readKernelFile("\(tracing)/synthetic_events").contains(group))
+            #expect(try !Instance.names().contains(group))
+        }
+
         @Test
         func log2LatencyOfOpensTotalsTheNumberOfCalls() throws {
             let opener = OpenerThread(count: 9)

@@ -94,5 +94,36 @@ extension KernelSuite {
             }
             #expect(DynamicEventsFile.lines(ofGroup: group).isEmpty)
         }
+
+        /// An `end()` that fails (a reader holds the instance's files open) leaves what it could
+        /// not remove, and a later `end()` removes it.
+        @Test func aFailedEndCanBeRetried() throws {
+            let session = try TraceSession()
+            defer { try? session.end() }
+            try session.uprobe("a", file: UprobeTarget.path, offset: 0x100)
+            try session.enableAll()
+            try session.instance.writeMarker("hold the reader")
+            let catalog = try EventCatalog.local(systems: ["ftrace"])
+            let reading = Gate()
+            let release = Gate()
+            let reader = TestThread.start {
+                try? session.instance.readRecords(using: catalog) { _ in
+                    reading.open()
+                    release.wait()
+                    return .stop
+                }
+            }
+            reading.wait()
+            let error = #expect(throws: TraceFSError.self) { try session.end() }
+            #expect(error?.code == .busy)
+            #expect(try Instance.names().contains(session.group), "the instance is still there to retry on")
+            release.open()
+            reader.join()
+
+            try session.end()
+            #expect(try !Instance.names().contains(session.group))
+            #expect(DynamicEventsFile.lines(ofGroup: session.group).isEmpty)
+            #expect(throws: TraceFSError.self) { try session.uprobe("b", file: UprobeTarget.path, offset: 0x100) }
+        }
     }
 }
