@@ -18,10 +18,16 @@ let package = Package(
             pkgConfig: "libtracefs",
             providers: [.apt(["libtracefs-dev", "libtraceevent-dev"])]
         ),
+        // elfutils' libelf, to find a function's file offset in an executable or library for uprobes.
+        .systemLibrary(
+            name: "CLibELF",
+            pkgConfig: "libelf",
+            providers: [.apt(["libelf-dev"])]
+        ),
         // The Swift overlay.
         .target(
             name: "TraceFS",
-            dependencies: ["CTraceFS"]
+            dependencies: ["CTraceFS", "CLibELF"]
         ),
         .executableTarget(
             name: "exec-open",

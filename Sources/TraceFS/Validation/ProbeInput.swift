@@ -63,6 +63,16 @@ struct ProbeInput {
     /// nothing to another process); paths under `/proc` are refused, since `/proc/self/fd/3` names
     /// a different file for every process that reads the listing.
     func userBinary(_ path: String, offset: UInt64) throws(TraceFSError) -> String {
+        let (path, size) = try userBinary(path)
+        guard offset < size else {
+            throw invalid("offset 0x\(String(offset, radix: 16)) is past the end of \(Self.display(path)) "
+                + "(\(size) bytes): give a file offset of an instruction inside it")
+        }
+        return path
+    }
+
+    /// The path checks of ``userBinary(_:offset:)``: returns the path to write and the file's size.
+    func userBinary(_ path: String) throws(TraceFSError) -> (path: String, size: UInt64) {
         try printable(path, as: "file path", allowSpaces: false)
         guard !path.isEmpty else { throw invalid("the file path is empty: give the binary or library to probe") }
         if path == "/proc" || path.hasPrefix("/proc/") {
@@ -83,11 +93,17 @@ struct ProbeInput {
         guard (info.st_mode & S_IFMT) == S_IFREG else {
             throw invalid("\(Self.display(path)) is not a regular file: uprobes go on executables and libraries")
         }
-        guard offset < UInt64(info.st_size) else {
-            throw invalid("offset 0x\(String(offset, radix: 16)) is past the end of \(Self.display(path)) "
-                + "(\(info.st_size) bytes): give a file offset of an instruction inside it")
+        return (path, UInt64(info.st_size))
+    }
+
+    /// A function's name in an ELF symbol table (`malloc`, `_ZN3foo3barEv`, `realpath@@GLIBC_2.3`):
+    /// one word of printable ASCII without `#`. It is not written to the kernel, but the event's
+    /// default name is made from it, and a name with a newline or `#` is a mistake worth naming.
+    func symbol(_ value: String) throws(TraceFSError) {
+        guard !value.isEmpty else {
+            throw invalid("the symbol is empty: give a function's name as nm or readelf -Ws lists it, such as 'malloc'")
         }
-        return path
+        try printable(value, as: "symbol", allowSpaces: false)
     }
 
     /// `path` prefixed with the current directory.

@@ -34,7 +34,7 @@ extension KernelSuite {
                 let after = DynamicEventsFile.lines()
                 #expect(after == before, "\(label): \(error) changed dynamic_events")
                 #expect(!error.description.contains("\n"), "\(label): multi-line message")
-                if error.function == nil || error.function == "stat" {
+                if error.function == nil || ["stat", "open", "elf_begin"].contains(error.function) {
                     tally.refusedBeforeWriting += 1
                 } else {
                     tally.refusedByKernel += 1
@@ -111,6 +111,36 @@ extension KernelSuite {
             #expect(tally.total == 10_000)
             #expect(tally.created > 1000)
             #expect(tally.refusedBeforeWriting > 1000)
+        }
+
+        @Test(.enabled(if: KernelFeatures.isRoot && KernelFeatures.uprobes && SystemLibC.path != nil,
+                       "needs root, uprobes and a shared libc"))
+        func uprobeDefinitionsBySymbol() throws {
+            let seed: UInt64 = 0x5EED_0003
+            let libc = try #require(SystemLibC.path)
+            var inputs = HostileInputs(generator: SeededGenerator(seed: seed))
+            var tally = Tally()
+            for index in 0..<1_000 {
+                let system: String? = inputs.chance(10) ? nil : inputs.name(prefix: "swtest_s_")
+                let event: String? = inputs.chance(40) ? nil : inputs.name(prefix: "e")
+                let file = inputs.chance(75) ? libc : inputs.filePath()
+                let symbol = inputs.symbol()
+                let offset = inputs.functionOffset()
+                let fetchArgs = inputs.fetchArgs(kernel: false)
+                let isReturn = inputs.chance(30)
+                Self.check("seed \(seed) case \(index)", tally: &tally, expectedPrefix: isReturn ? "r" : "p",
+                           system: system, defaultSystem: "uprobes", event: event ?? EventName.sanitized(symbol),
+                           arguments: [file, symbol, fetchArgs]) {
+                    isReturn
+                        ? try DynamicEvent.uretprobe(system: system, event: event, file: file, symbol: symbol, fetchArgs: fetchArgs)
+                        : try DynamicEvent.uprobe(system: system, event: event, file: file, symbol: symbol, offset: offset,
+                                                  fetchArgs: fetchArgs)
+                }
+            }
+            print("hostile uprobe-by-symbol inputs: \(tally)")
+            #expect(tally.total == 1_000)
+            #expect(tally.created > 100)
+            #expect(tally.refusedBeforeWriting > 100)
         }
 
         @Test(.enabled(if: KernelFeatures.isRoot && KernelFeatures.kprobes, "needs root and kprobes"))

@@ -81,6 +81,24 @@ struct HostileInputs {
         }
     }
 
+    /// A function name for a uprobe by symbol in libc: half of them real functions (some with
+    /// their version), the rest misspelt, data, ambiguous, or hostile.
+    mutating func symbol() -> String {
+        if chance(50) {
+            return pick(["malloc", "free", "calloc", "realloc", "strlen", "malloc@@GLIBC_2.2.5", "realpath@@GLIBC_2.3",
+                         "posix_spawn@GLIBC_2.2.5", "free@GLIBC_2.2.5"])
+        }
+        return pick(["mallocc", "Malloc", "environ", "stdout", "realpath", "memcpy", "", "malloc\n",
+                     "malloc\np:swtest_evil/e /bin/true:0x10", "mal#loc", "malloc #x", " malloc", "mall\u{0}oc",
+                     "mall\u{E9}oc", "malloc@GLIBC_9.9", "@", "@@", "malloc@", "malloc\t", "\u{202E}malloc",
+                     String(repeating: "m", count: 5000)])
+    }
+
+    /// Bytes into the function: mostly its entry, sometimes inside it, sometimes far past its end.
+    mutating func functionOffset() -> UInt64 {
+        pick([0, 0, 0, 1, 4, 100_000, .max])
+    }
+
     mutating func kernelAddress() -> String {
         if chance(50) { return pick(["do_sys_openat2", "vfs_read", "do_sys_openat2+0x4", "ksys_write"]) }
         return pick(["no_such_symbol_x", "foo.isra.0", "do_sys_openat2 x", "do_sys_openat2\n-:kprobes/x", "",
