@@ -169,6 +169,24 @@ public final class TraceSession {
         try adopt(DynamicEvent.uprobe(system: group, event: event, file: file, offset: offset, fetchArgs: fetchArgs))
     }
 
+    /// Creates a uprobe `group/event` on the function `symbol` of `file` (its ELF symbol tables
+    /// give the offset); the session removes it when it ends. `event` defaults to the symbol's name.
+    @discardableResult
+    public func uprobe(_ event: String? = nil, file: String, symbol: String, offset: UInt64 = 0,
+                       fetchArgs: String? = nil) throws(TraceFSError) -> DynamicEvent {
+        try adopt(DynamicEvent.uprobe(system: group, event: event, file: file, symbol: symbol,
+                                      offset: offset, fetchArgs: fetchArgs))
+    }
+
+    /// Creates a uretprobe `group/event` on the return of the function `symbol` of `file`; the
+    /// session removes it when it ends.
+    @discardableResult
+    public func uretprobe(_ event: String? = nil, file: String, symbol: String,
+                          fetchArgs: String? = nil) throws(TraceFSError) -> DynamicEvent {
+        try adopt(DynamicEvent.uretprobe(system: group, event: event, file: file, symbol: symbol,
+                                         fetchArgs: fetchArgs))
+    }
+
     /// Creates a uretprobe `group/event` in the kernel; the session removes it when it ends.
     @discardableResult
     public func uretprobe(_ event: String, file: String, offset: UInt64, fetchArgs: String? = nil)

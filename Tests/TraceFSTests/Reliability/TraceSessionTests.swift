@@ -83,6 +83,20 @@ extension KernelSuite {
             }
         }
 
+        /// `run`'s result may be ignored, also when the body's last call returns a probe
+        /// (which once warned, and in a `Void` context did not compile); a probe by symbol.
+        @Test func aSessionsResultMayBeIgnored() throws {
+            let libc = try #require(SystemLibC.path)
+            var group = ""
+            try TraceSession.run { session in
+                group = session.group
+                try session.uprobe(file: libc, symbol: "malloc")
+            }
+            try TraceSession.run { session in try session.uretprobe("ret", file: libc, symbol: "free") }
+            #expect(!group.isEmpty)
+            #expect(DynamicEventsFile.lines(ofGroup: group).isEmpty)
+        }
+
         @Test func aFailedProbeLeavesTheOthersToBeCleanedUp() throws {
             var group = ""
             #expect(throws: TraceFSError.self) {
