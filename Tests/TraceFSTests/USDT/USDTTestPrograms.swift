@@ -10,9 +10,11 @@ import Glibc
 /// turn fires `swtf:values` (the turn's number, a global variable holding 42, the constant 5, and
 /// the turn's number as a signed byte), and `swtf:guarded` behind the semaphore
 /// `swtf_guarded_semaphore` with the turn's number. `thrower` throws and catches an `int` as many
-/// times as its argument says. `script.py` calls `swtf_target` as many times as its first argument
-/// says and prints the value of Python's `function__entry` semaphore, read at the address given as
-/// its second argument.
+/// times as its argument says. `script.py` enters the generator function `swtf_target` through
+/// `close()` as many times as its first argument says, and prints the value of Python's
+/// `function__entry` semaphore, read at the address given as its second argument. (Debian's
+/// Python 3.11 fires `function__entry` only where a frame is entered by throwing into it, as
+/// `generator.close()` does; it runs other calls without reaching the probe.)
 struct USDTTestPrograms {
     struct BuildFailed: Error, CustomStringConvertible {
         let description: String
@@ -73,9 +75,11 @@ struct USDTTestPrograms {
     static let scriptSource = """
         import ctypes, sys
         def swtf_target():
-            pass
+            yield
         for _ in range(int(sys.argv[1])):
-            swtf_target()
+            generator = swtf_target()
+            next(generator)
+            generator.close()
         print(ctypes.c_ushort.from_address(int(sys.argv[2], 16)).value)
         """
 
