@@ -1,7 +1,7 @@
 # swift-tracefs: the commands a contributor and CI use. `make test` is the whole test run.
 SHELL := /bin/bash
 TRACING := /sys/kernel/tracing
-APT_PACKAGES := libtracefs-dev libtraceevent-dev libelf-dev pkg-config qemu-system-x86 busybox-static cpio
+APT_PACKAGES := libtracefs-dev libtraceevent-dev libelf-dev pkg-config qemu-system-x86 busybox-static cpio systemtap-sdt-dev g++ python3.11-minimal
 SWIFT_FLAGS ?=
 
 .PHONY: deps build test test-host test-guest check demo bench docs docs-samples clean mount-tracefs

@@ -153,7 +153,8 @@ extension DynamicEvent {
 
     /// Wraps what a libtracefs allocator returned, or throws its failure.
     static func allocated(
-        _ function: String, operation: @autoclosure () -> String, _ allocate: () -> OpaquePointer?
+        _ function: String, operation: @autoclosure () -> String, addressSuffix: String = "",
+        _ allocate: () -> OpaquePointer?
     ) throws(TraceFSError) -> DynamicEvent {
         guard let pointer = withClearedErrno(allocate) else {
             let error = currentErrno()
@@ -162,6 +163,6 @@ extension DynamicEvent {
                 operation: operation(), reason: "libtracefs could not allocate the event descriptor",
                 function: function, errno: reportableErrno(error))
         }
-        return try DynamicEvent(taking: pointer, operation: operation())
+        return try DynamicEvent(taking: pointer, operation: operation(), addressSuffix: addressSuffix)
     }
 }

@@ -46,16 +46,22 @@ public final class DynamicEvent: CustomStringConvertible {
     public let address: String?
     /// The fetch arguments or format, if any.
     public let format: String?
-    /// libtracefs 1.6.4 stores a kretprobe's maxactive as the prefix "r7:" and then writes
-    /// "r7::group/event", which the kernel rejects; such definitions are written by this overlay.
-    private let libraryPrefixIsBroken: Bool
+    /// Whether this overlay writes the definition line itself, because libtracefs 1.6.4 cannot:
+    /// it stores a kretprobe's maxactive as the prefix "r7:" and then writes "r7::group/event",
+    /// which the kernel rejects, and it has no uprobe with a reference counter
+    /// (`path:0x...(0x...)`, a USDT probe's semaphore).
+    private let writesDefinitionItself: Bool
     /// What the kernel lists after the name for the probe that ``create()`` made; `nil` before.
     private let createdTail = Mutex<String?>(nil)
 
     /// Takes ownership of a descriptor from libtracefs and reads its fields.
     ///
+    /// - Parameter addressSuffix: Appended to the descriptor's address, which libtracefs cannot
+    ///   hold: a uprobe's reference counter, `(0x283260)`. The overlay then writes the definition
+    ///   itself.
+    ///
     /// The corresponding C function is `tracefs_dynevent_info`.
-    init(taking pointer: OpaquePointer, operation: @autoclosure () -> String) throws(TraceFSError) {
+    init(taking pointer: OpaquePointer, operation: @autoclosure () -> String, addressSuffix: String = "") throws(TraceFSError) {
         var system: UnsafeMutablePointer<CChar>?
         var event: UnsafeMutablePointer<CChar>?
         var prefix: UnsafeMutablePointer<CChar>?
@@ -79,8 +85,8 @@ public final class DynamicEvent: CustomStringConvertible {
         self.event = String(cString: event)
         let rawPrefix = prefix.map { String(cString: $0) } ?? ""
         self.prefix = rawPrefix.trimmingSuffix(":")
-        self.libraryPrefixIsBroken = rawPrefix.hasSuffix(":")
-        self.address = address.map { String(cString: $0) }
+        self.writesDefinitionItself = rawPrefix.hasSuffix(":") || !addressSuffix.isEmpty
+        self.address = address.map { String(cString: $0) + addressSuffix }
         self.format = format.map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
     }
 
@@ -116,11 +122,13 @@ public final class DynamicEvent: CustomStringConvertible {
                 reason: "an event named \(self.system)/\(self.event) already exists (it may belong to another tool, "
                     + "and the kernel would add this probe to it); choose another name or destroy that event first")
         }
-        if libraryPrefixIsBroken {
+        if writesDefinitionItself {
             let definition = self.definition
+            let kind = self.kind
             try KernelWrite.perform("tracefs_instance_file_append", operation: operation, kinds: Kinds(kind),
                                     subject: "\(system)/\(event)", command: definition, refuse: refuseExisting) { directory in
-                let file = KernelFile.exists(directory + "/dynamic_events") ? "dynamic_events" : "kprobe_events"
+                let file = KernelFile.exists(directory + "/dynamic_events") ? "dynamic_events"
+                    : kind == .uprobe || kind == .uretprobe ? "uprobe_events" : "kprobe_events"
                 return Int32(clamping: tracefs_instance_file_append(nil, file, definition + "\n"))
             }
         } else {

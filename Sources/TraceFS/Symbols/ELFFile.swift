@@ -196,6 +196,66 @@ final class ELFFile {
         }
         return segments
     }
+
+    // MARK: - Header, sections and notes
+
+    /// The ELF header (`e_machine`, `e_ident`), which ``init(path:operation:)`` has checked exists.
+    ///
+    /// The corresponding C function is `gelf_getehdr`.
+    var header: GElf_Ehdr {
+        var header = GElf_Ehdr()
+        _ = gelf_getehdr(elf, &header)
+        return header
+    }
+
+    /// Whether addresses are 8 bytes (`ELFCLASS64`) rather than 4.
+    var is64Bit: Bool { gelf_getclass(elf) == ELFCLASS64 }
+
+    /// Whether the file's data is big-endian (`ELFDATA2MSB`); libelf translates headers, not note
+    /// contents.
+    var isBigEndian: Bool { header.e_ident.5 == UInt8(ELFDATA2MSB) }
+
+    /// The first section named `name` and its header, or `nil`.
+    ///
+    /// The corresponding C functions are `elf_getshdrstrndx`, `elf_nextscn` and `elf_strptr`.
+    func section(named name: String) -> (section: OpaquePointer, header: GElf_Shdr)? {
+        var names = 0
+        guard elf_getshdrstrndx(elf, &names) == 0 else { return nil }
+        var section: OpaquePointer? = nil
+        while let next = elf_nextscn(elf, section) {
+            section = next
+            var header = GElf_Shdr()
+            guard gelf_getshdr(next, &header) != nil, let text = elf_strptr(elf, names, Int(header.sh_name)),
+                  strcmp(text, name) == 0 else { continue }
+            return (next, header)
+        }
+        return nil
+    }
+
+    /// Calls `body` with each note of the `SHT_NOTE` section `section`: its type, owner name and
+    /// description bytes (as the file has them: libelf translates the note headers only). The
+    /// buffers are valid only during the call.
+    ///
+    /// The corresponding C functions are `elf_getdata` and `gelf_getnote`.
+    func forEachNote(
+        in section: OpaquePointer,
+        _ body: (_ type: UInt32, _ owner: UnsafeRawBufferPointer, _ description: UnsafeRawBufferPointer) -> Void
+    ) {
+        guard let data = elf_getdata(section, nil), let bytes = data.pointee.d_buf else { return }
+        let size = data.pointee.d_size
+        var offset = 0
+        while offset < size {
+            var note = GElf_Nhdr()
+            var nameOffset = 0, descriptionOffset = 0
+            let next = gelf_getnote(data, offset, &note, &nameOffset, &descriptionOffset)
+            guard next > offset else { return }
+            // The owner's size counts its terminating NUL.
+            let owner = UnsafeRawBufferPointer(start: bytes + nameOffset, count: max(Int(note.n_namesz), 1) - 1)
+            let description = UnsafeRawBufferPointer(start: bytes + descriptionOffset, count: Int(note.n_descsz))
+            body(note.n_type, owner, description)
+            offset = next
+        }
+    }
 }
 
 // Not Sendable: libelf's descriptor is not safe to use from two threads at once; the overlay opens,

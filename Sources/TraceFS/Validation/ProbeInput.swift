@@ -99,11 +99,16 @@ struct ProbeInput {
     /// A function's name in an ELF symbol table (`malloc`, `_ZN3foo3barEv`, `realpath@@GLIBC_2.3`):
     /// one word of printable ASCII without `#`. It is not written to the kernel, but the event's
     /// default name is made from it, and a name with a newline or `#` is a mistake worth naming.
-    func symbol(_ value: String) throws(TraceFSError) {
+    ///
+    /// With another `role`, a USDT probe's provider or name (`python`, `function__entry`), checked
+    /// the same way.
+    func symbol(_ value: String, as role: String = "symbol") throws(TraceFSError) {
         guard !value.isEmpty else {
-            throw invalid("the symbol is empty: give a function's name as nm or readelf -Ws lists it, such as 'malloc'")
+            throw invalid(role == "symbol"
+                ? "the symbol is empty: give a function's name as nm or readelf -Ws lists it, such as 'malloc'"
+                : "the \(role) is empty: give it as readelf -n lists it")
         }
-        try printable(value, as: "symbol", allowSpaces: false)
+        try printable(value, as: role, allowSpaces: false)
     }
 
     /// `path` prefixed with the current directory.
