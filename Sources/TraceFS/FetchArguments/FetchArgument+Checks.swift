@@ -17,7 +17,8 @@ extension FetchArgument {
         if let type { try checkType(type, refuse: refuse) }
         try checkCombination(for: kind, refuse: refuse)
         if expression.utf8.count > Self.maximumExpressionLength {
-            throw refuse("'\(expression)' is \(expression.utf8.count) characters long; the kernel reads at most "
+            throw refuse("\(ProbeInput.display(expression)) is \(expression.utf8.count) characters long; "
+                + "the kernel reads at most "
                 + "\(Self.maximumExpressionLength) (MAX_ARGSTR_LEN) after the name: dereference less deeply")
         }
     }
@@ -53,7 +54,7 @@ extension FetchArgument {
         case .register(let register):
             guard kind != .eprobe else { throw refuse("eprobes read the target event's fields ($field), not registers") }
             guard FetchValue.registers.contains(register) else {
-                throw refuse("'\(register)' is not an x86-64 register the kernel names; use one of "
+                throw refuse("\(ProbeInput.display(register)) is not an x86-64 register the kernel names; use one of "
                     + FetchValue.registers.joined(separator: ", ") + " (without '%')")
             }
         case .argument(let index):
