@@ -94,11 +94,13 @@ extension FetchArgument {
             guard isUser else { throw refuse("@+OFFSET (a file offset) exists only on uprobes") }
             guard offset <= UInt64(Int64.max) else { throw refuse("the file offset is too large") }
         case .dereference(_, let base):
+            guard base != .comm else { throw refuse("$comm is a string in the task, not an address: it cannot be dereferenced") }
             try checkValue(base, for: kind, atFunctionEntry: atFunctionEntry, refuse: refuse)
         case .userDereference(_, let base):
             guard !isUser else {
                 throw refuse("uprobes read user memory already: use .dereference, not .userDereference (+u)")
             }
+            guard base != .comm else { throw refuse("$comm is a string in the task, not an address: it cannot be dereferenced") }
             try checkValue(base, for: kind, atFunctionEntry: atFunctionEntry, refuse: refuse)
         case .field(let field):
             guard kind == .eprobe else { throw refuse("$FIELD names a field of an eprobe's target event: eprobes only") }
