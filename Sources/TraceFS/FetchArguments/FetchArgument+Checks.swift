@@ -130,6 +130,11 @@ extension FetchArgument {
                 throw refuse("an array has 1 to \(FetchType.maximumArrayCount) elements (MAX_ARRAY_LEN), not \(count)")
             }
             if case .array = element { throw refuse("the kernel has no arrays of arrays") }
+            if element.isString {
+                throw refuse("the kernel writes a string array's format as '__data_loc char[][N]', which libtraceevent "
+                    + "1.7 cannot parse: it loses that field and every one after it; read each pointer as an "
+                    + "argument of its own (+0(...):string, +8(...):string)")
+            }
             try checkType(element, refuse: refuse)
         }
     }

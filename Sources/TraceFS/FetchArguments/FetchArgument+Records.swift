@@ -27,11 +27,9 @@ extension FetchArgument {
         case .string, .userString:
             return record.string(name)
         case .array(let element, let count):
+            // libtraceevent calls `u8` and `s8` arrays strings: read any fixed field's bytes.
             guard let layout = record.format.fieldTable.layout(named: name) else { return nil }
-            if element.isString {
-                return record.withUnsafeData { Self.strings(count, at: layout, in: $0) }
-            }
-            guard let integer = element.integerType, layout.kind == .array, !layout.isDynamic else { return nil }
+            guard let integer = element.integerType, !layout.isDynamic else { return nil }
             return record.withUnsafeBytes(of: name) { Self.integers(integer, count: count, in: $0) } ?? nil
         default:
             guard let integer = type.integerType, let bits = record.unsigned(name) else { return nil }
@@ -58,20 +56,5 @@ extension FetchArgument {
         let size = MemoryLayout<Integer>.size
         guard bytes.count >= count * size else { return nil }
         return (0..<count).map { bytes.loadUnaligned(fromByteOffset: $0 * size, as: Integer.self) }
-    }
-
-    /// A string array's strings: `count` `__data_loc` words (length << 16 | offset into the record)
-    /// from the field's start, each pointing at a NUL-terminated string.
-    private static func strings(_ count: Int, at layout: FieldLayout, in data: UnsafeRawBufferPointer) -> [String]? {
-        guard layout.offset >= 0, layout.offset + 4 * count <= data.count else { return nil }
-        var strings: [String] = []
-        for index in 0..<count {
-            let location = data.loadUnaligned(fromByteOffset: layout.offset + 4 * index, as: UInt32.self)
-            let start = Int(location & 0xFFFF), length = Int(location >> 16)
-            guard start + length <= data.count else { return nil }
-            let bytes = UnsafeRawBufferPointer(rebasing: data[start..<(start + length)])
-            strings.append(String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self))
-        }
-        return strings
     }
 }

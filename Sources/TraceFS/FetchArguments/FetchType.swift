@@ -28,8 +28,9 @@ public indirect enum FetchType: Sendable, Hashable, CustomStringConvertible {
     /// `b<width>@<offset>/<container>`: `width` bits starting `offset` bits into a `container`-bit
     /// unsigned integer (8, 16, 32 or 64), stored as that unsigned integer.
     case bitfield(width: Int, offset: Int, container: Int)
-    /// `TYPE[N]`: `count` (1 to 64) consecutive values read from memory. An array of `string`
-    /// reads `count` pointers and the strings they point at.
+    /// `TYPE[N]`: `count` (1 to 64) consecutive values read from memory. Arrays of `string` and
+    /// `ustring`, which the kernel accepts, are refused: libtraceevent 1.7 cannot parse their
+    /// format line (`__data_loc char[][N]`) and loses every field after it.
     case array(FetchType, count: Int)
 
     /// The kernel's most elements of an array type (MAX_ARRAY_LEN).

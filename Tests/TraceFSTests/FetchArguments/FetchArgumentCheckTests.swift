@@ -76,6 +76,12 @@ extension KernelSuite {
             Case("array of arrays", .uprobe,
                  [FetchArgument("a", .dereference(offset: 0, .register("di")),
                                 as: .array(.array(.unsigned(8), count: 2), count: 2))], because: "arrays of arrays"),
+            Case("array of strings", .uprobe,
+                 [FetchArgument("a", .dereference(offset: 0, .register("di")), as: .array(.string, count: 2))],
+                 because: "libtraceevent"),
+            Case("array of user strings", .kprobe,
+                 [FetchArgument("a", .dereference(offset: 0, .register("di")), as: .array(.userString, count: 1))],
+                 because: "libtraceevent"),
             Case("array of a register", .uprobe,
                  [FetchArgument("a", .register("di"), as: .array(.unsigned(8), count: 2))], because: "memory"),
             Case("string of a register", .uprobe, [FetchArgument("s", .register("di"), as: .string)], because: "memory"),
@@ -98,7 +104,7 @@ extension KernelSuite {
 
         @Test(arguments: cases)
         func refusedBeforeWriting(_ test: Case) throws {
-            let before = DynamicEventsFile.lines()
+            let before = DynamicEventsFile.lines(ofGroup: "swtest_fa") + DynamicEventsFile.lines(ofGroup: "swtest_evil")
             let error = try #require(throws: TraceFSError.self) {
                 try FetchArgumentCheckTests.describe(test.kind, test.arguments).create()
             }
@@ -107,7 +113,7 @@ extension KernelSuite {
             #expect(error.description.contains("fetch argument"), "\(error)")
             #expect(error.description.contains(test.because), "\(error)")
             #expect(!error.description.contains("\n"), "\(error)")
-            #expect(DynamicEventsFile.lines() == before)
+            #expect(DynamicEventsFile.lines(ofGroup: "swtest_fa") + DynamicEventsFile.lines(ofGroup: "swtest_evil") == before)
             #expect(throws: TraceFSError.self) { try FetchArgument.check(test.arguments, for: test.kind) }
         }
 

@@ -60,7 +60,7 @@ struct FetchArgumentGenerator {
         if !isUser { choices.append(.symbol) }
         if isMemory {
             choices += [.string, .userString, .array(integer(), count: 1 + below(64)),
-                        .array(bitfield(), count: 1 + below(8)), .array(pick([.string, .userString]), count: 1 + below(4))]
+                        .array(bitfield(), count: 1 + below(8))]
         }
         return pick(choices)
     }

@@ -87,7 +87,6 @@ import TraceFS
             FetchArgument("d", .comm, as: .string),
             FetchArgument("e", .dereference(offset: 0, .register("si")), as: .array(.hex(16), count: 64)),
             FetchArgument("f", .dereference(offset: -8, .register("sp")), as: .bitfield(width: 5, offset: 3, container: 8)),
-            FetchArgument("g", .dereference(offset: 0, .register("dx")), as: .array(.string, count: 2)),
             FetchArgument("h", .immediate(-1), as: .signed(8)),
         ]
         for kind: DynamicEvent.Kind in [.kprobe, .kretprobe, .uprobe, .uretprobe] {
