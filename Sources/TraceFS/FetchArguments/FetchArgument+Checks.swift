@@ -148,6 +148,10 @@ extension FetchArgument {
         if case .array = type, !value.isMemory {
             throw refuse("arrays are read from memory: dereference the value (+0(...)) or use an @ address")
         }
+        if case .array = type, case .userDereference = value {
+            throw refuse("Linux 6.1 reads arrays from kernel memory only (\"String accepts only memory argument\"): "
+                + "use .dereference, or one argument per element")
+        }
         let element = if case .array(let element, _) = type { element } else { type }
         if type.isString, !value.isMemory, value != .comm {
             let isField = if case .field = value { true } else { false }
