@@ -13,7 +13,9 @@ extension KernelSuite {
         @Test(arguments: [DynamicEvent.Kind.uprobe, .uretprobe])
         func allocatesCreatesListsAndDestroys(kind: DynamicEvent.Kind) throws {
             try TemporaryGroup.with { group in
-                let factory = kind == .uprobe ? DynamicEvent.uprobe : DynamicEvent.uretprobe
+                let factory = kind == .uprobe
+                    ? DynamicEvent.uprobe(system:event:file:offset:fetchArgs:)
+                    : DynamicEvent.uretprobe(system:event:file:offset:fetchArgs:)
                 let probe = try factory(group, "entry", UprobeTarget.path, UprobeTarget.offset, "arg=%ax:u64")
 
                 #expect(probe.kind == kind)
