@@ -204,6 +204,50 @@ public final class TraceSession {
                                       targetEvent: targetEvent, fetchArgs: fetchArgs))
     }
 
+    // MARK: - Typed fetch arguments and USDT probes
+
+    /// Creates a kprobe with typed fetch arguments; the session removes it when it ends.
+    @discardableResult
+    public func kprobe(_ event: String, address: String, arguments: [FetchArgument]) throws(TraceFSError) -> DynamicEvent {
+        try adopt(DynamicEvent.kprobe(system: group, event: event, address: address, arguments: arguments))
+    }
+
+    /// Creates a kretprobe with typed fetch arguments; the session removes it when it ends.
+    @discardableResult
+    public func kretprobe(_ event: String, address: String, arguments: [FetchArgument], maxActive: UInt32 = 0)
+        throws(TraceFSError) -> DynamicEvent
+    {
+        try adopt(DynamicEvent.kretprobe(system: group, event: event, address: address, arguments: arguments,
+                                         maxActive: maxActive))
+    }
+
+    /// Creates a uprobe on `symbol` of `file` with typed fetch arguments; the session removes it
+    /// when it ends.
+    @discardableResult
+    public func uprobe(_ event: String? = nil, file: String, symbol: String, offset: UInt64 = 0,
+                       arguments: [FetchArgument]) throws(TraceFSError) -> DynamicEvent {
+        try adopt(DynamicEvent.uprobe(system: group, event: event, file: file, symbol: symbol, offset: offset,
+                                      arguments: arguments))
+    }
+
+    /// Creates a uretprobe on `symbol` of `file` with typed fetch arguments; the session removes
+    /// it when it ends.
+    @discardableResult
+    public func uretprobe(_ event: String? = nil, file: String, symbol: String, arguments: [FetchArgument])
+        throws(TraceFSError) -> DynamicEvent
+    {
+        try adopt(DynamicEvent.uretprobe(system: group, event: event, file: file, symbol: symbol, arguments: arguments))
+    }
+
+    /// Creates a uprobe on the USDT probe `provider:name` of `file`; the session removes it when it
+    /// ends. See ``DynamicEvent/usdt(system:event:file:provider:name:argumentNames:userStrings:)``.
+    @discardableResult
+    public func usdt(_ event: String? = nil, file: String, provider: String, name: String,
+                     argumentNames: [String]? = nil, userStrings: Set<String> = []) throws(TraceFSError) -> DynamicEvent {
+        try adopt(DynamicEvent.usdt(system: group, event: event, file: file, provider: provider, name: name,
+                                    argumentNames: argumentNames, userStrings: userStrings))
+    }
+
     /// The probes this session created and has not removed.
     public var events: [DynamicEvent] { state.withLock { $0.probes } }
 

@@ -97,6 +97,25 @@ extension KernelSuite {
             #expect(DynamicEventsFile.lines(ofGroup: group).isEmpty)
         }
 
+        /// The typed-argument and USDT wrappers create in the session's group and end with it.
+        @Test func typedAndUSDTProbesBelongToTheSession() throws {
+            let libc = try #require(SystemLibC.path)
+            var group = ""
+            try TraceSession.run { session in
+                group = session.group
+                try session.uprobe(file: libc, symbol: "malloc",
+                                   arguments: [FetchArgument("size", .register("di"), as: .unsigned(64))])
+                try session.uretprobe("malloc_ret", file: libc, symbol: "malloc",
+                                      arguments: [FetchArgument("pointer", .returnValue, as: .hex(64))])
+                try session.usdt(file: "/usr/lib/x86_64-linux-gnu/libstdc++.so.6", provider: "libstdcxx", name: "throw")
+                let lines = DynamicEventsFile.lines(ofGroup: group)
+                #expect(lines.count == 3)
+                #expect(lines.contains { $0.hasSuffix(" size=%di:u64") })
+                #expect(lines.contains { $0.contains("/throw ") })
+            }
+            #expect(DynamicEventsFile.lines(ofGroup: group).isEmpty)
+        }
+
         @Test func aFailedProbeLeavesTheOthersToBeCleanedUp() throws {
             var group = ""
             #expect(throws: TraceFSError.self) {

@@ -8,7 +8,7 @@ import Glibc
 extension KernelSuite {
     /// Every way a symbol lookup fails: a typed error that says what to do, thrown before anything
     /// is written (`dynamic_events` is unchanged).
-    @Suite(.serialized, .enabled(if: SymbolTestPrograms.available, "needs cc and readelf"))
+    @Suite(.serialized, .enabled(if: SymbolTestPrograms.available, "builds test programs: on the host, not under TCG"))
     struct SymbolErrorTests {
         /// The error `make` throws, checked to leave `dynamic_events` as it was.
         static func refusal(_ make: () throws(TraceFSError) -> DynamicEvent) throws -> TraceFSError {

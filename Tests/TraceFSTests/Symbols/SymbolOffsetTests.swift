@@ -7,7 +7,7 @@ import Glibc
 
 /// Uprobes by symbol land on the file offsets `readelf` gives: the symbol's value moved into its
 /// `PT_LOAD` segment (`value - p_vaddr + p_offset`). Describing a probe writes nothing to the kernel.
-@Suite(.enabled(if: SymbolTestPrograms.available, "needs cc and readelf"))
+@Suite(.enabled(if: SymbolTestPrograms.available, "builds test programs: on the host, not under TCG"))
 struct SymbolOffsetTests {
     /// The offset readelf's output gives for `symbol` in `file` (its only definition).
     static func expectedOffset(of symbol: String, in file: String, plus offset: UInt64 = 0) throws -> UInt64 {

@@ -8,7 +8,7 @@ import Glibc
 extension KernelSuite {
     /// Every way describing a USDT probe fails: a typed error that says what to do, thrown before
     /// anything is written (`dynamic_events` is unchanged).
-    @Suite(.serialized, .enabled(if: USDTTestPrograms.available, "needs cc, g++, readelf, sys/sdt.h and python3.11"))
+    @Suite(.serialized, .enabled(if: USDTTestPrograms.available, "builds test programs: on the host, not under TCG"))
     struct USDTErrorTests {
         static func refusal(_ make: () throws(TraceFSError) -> DynamicEvent) throws -> TraceFSError {
             let before = DynamicEventsFile.lines()

@@ -32,10 +32,8 @@ struct USDTTestPrograms {
     static let header = "/usr/include/x86_64-linux-gnu/sys/sdt.h"
     static let cxx = "/usr/bin/g++"
 
-    static var available: Bool {
-        SymbolTestPrograms.available && access(header, R_OK) == 0 && access(cxx, X_OK) == 0
-            && access(python, X_OK) == 0 && access(libstdcxx, R_OK) == 0
-    }
+    /// As ``SymbolTestPrograms/available``: on the host, always.
+    static var available: Bool { SymbolTestPrograms.available }
 
     static let probesSource = """
         #include <sys/sdt.h>
