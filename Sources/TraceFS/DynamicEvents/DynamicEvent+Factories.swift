@@ -27,9 +27,9 @@ extension DynamicEvent {
     /// and `symbol+offset` among the kernel's and its loaded modules' functions, `module:symbol`
     /// among that module's (a module that is not loaded is left to the kernel, which arms such a
     /// probe when the module loads); hexadecimal addresses are not checked. A name that several
-    /// functions have (static functions of one name in different files) is refused, since
-    /// Linux 6.1 would probe only the first and 6.7 and later refuse it: give the address of the
-    /// one you mean. The symbols are read once per process (about 10 MB of memory) and again when a
+    /// functions have (static functions of one name in different files) is refused, as kernels
+    /// since 6.7 and their stable updates (Debian's 6.1.0-57 among them) refuse it with
+    /// `EADDRNOTAVAIL` and older ones probe only the first: give the address of the one you mean. The symbols are read once per process (about 10 MB of memory) and again when a
     /// name is missing and they are more than a few seconds old or the loaded modules changed.
     ///
     /// The corresponding C function is `tracefs_kprobe_alloc`.

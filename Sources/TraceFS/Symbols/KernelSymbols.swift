@@ -18,8 +18,7 @@ import Musl
 ///   function only. The offset is the kernel's to check: kallsyms has no sizes.
 /// - `module:symbol[+offset]`: the same among that module's symbols. A module that is not loaded
 ///   is not checked: the kernel accepts such a probe and arms it when the module is loaded.
-/// - Hexadecimal addresses (the kernel reads anything that starts with a digit as one) are not
-///   checked.
+/// - Raw addresses (what the kernel reads as a number: `0xffffffff81000000`) are not checked.
 /// When `/proc/kallsyms` cannot be read nothing is checked, and the kernel has the last word.
 enum KernelSymbols {
     /// How old the index may be before a name it lacks makes it be read again.
@@ -89,9 +88,17 @@ enum KernelSymbols {
         let module: String?
         let symbol: String
 
-        /// `nil` for a raw address, which is not checked.
+        /// `nil` for a raw address, which is not checked: as the kernel reads it, a number in C
+        /// syntax (`kstrtoul` base 0: `0xffffffff81000000`, `18446744071578845184`); anything else
+        /// is a symbol, `9p:v9fs_mount` too.
         init?(_ address: String) {
-            guard let first = address.unicodeScalars.first, !("0"..."9").contains(first) else { return nil }
+            let utf8 = address.utf8
+            let digits = utf8.starts(with: "0x".utf8) || utf8.starts(with: "0X".utf8) ? utf8.dropFirst(2) : utf8[...]
+            let hex = digits.count < utf8.count
+            if !digits.isEmpty && digits.allSatisfy({ byte in
+                (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                    || hex && (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte | 0x20)
+            }) { return nil }
             var rest = Substring(address)
             if let colon = rest.firstIndex(of: ":") {
                 module = String(rest[..<colon])
@@ -134,8 +141,8 @@ enum KernelSymbols {
                 reason: "\(ProbeInput.display(place.display)) names \(count) functions in /proc/kallsyms (static "
                     + "functions of one name in several files"
                     + (index?.addressesHidden == false && !listed.isEmpty ? ", at \(listed.joined(separator: ", "))" : "")
-                    + "): the kernel would probe only the first of them (6.1) or refuse the name (6.7 and later, "
-                    + "EADDRNOTAVAIL); give the address of the one to probe"
+                    + "): kernels since 6.7 and their stable updates (Debian's 6.1 among them) refuse such a name "
+                    + "(EADDRNOTAVAIL), older ones probe only the first; give the address of the one to probe"
                     + (modules.count > 1 && place.module == nil ? ", or module:name for one in a module" : "")
                     + (index?.addressesHidden == true ? " (as root: this user sees addresses as 0)" : ""))
         }
