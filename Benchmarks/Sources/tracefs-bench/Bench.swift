@@ -148,6 +148,22 @@ struct Bench {
                 }
                 return probes
             })) }
+
+            // kprobe-describe: kprobe descriptors (nothing is written), the symbol checked against
+            // kallsyms, and on a raw address, which is not checked. The first call reads kallsyms.
+            if runs("kprobe-describe") {
+                let first = ContinuousClock().measure {
+                    _ = try? DynamicEvent.kprobe(system: group, event: "describe", address: "do_sys_openat2")
+                }
+                print("kprobe-describe: the first descriptor, which reads /proc/kallsyms, took \(first)")
+                results.append(("kprobe-describe", try await alternate(["checked", "raw"]) { side in
+                    let address = side == "checked" ? "do_sys_openat2" : "0xffffffff81000000"
+                    try measured {
+                        for _ in 0..<probes { _ = try DynamicEvent.kprobe(system: group, event: "describe", address: address) }
+                    }
+                    return probes
+                }))
+            }
         }
         report(results)
     }
@@ -206,8 +222,8 @@ struct Bench {
         print("")
         for (name, sides) in results {
             let byName = Dictionary(uniqueKeysWithValues: sides)
-            let swift = byName["swift"] ?? byName["decode"]!
-            let c = byName["c"]!
+            // Cases without a C side (kprobe-describe) have only the table above.
+            guard let swift = byName["swift"] ?? byName["decode"], let c = byName["c"] else { continue }
             if let walk = byName["walk"] {
                 print("bench: \(name) iterate-x=\(formatted(c.median / swift.median, decimals: 2)) "
                     + "swift/c=\(formatted(walk.median / swift.median, decimals: 2)) "

@@ -16,8 +16,21 @@ extension DynamicEvent {
     ///     as `foo.isra.0`).
     ///   - address: `[module:]symbol[+offset]` or a hexadecimal address.
     ///   - format: Fetch arguments, such as `file=+0($arg2):ustring`.
-    /// - Throws: ``TraceFSError`` with `invalidArgument` for a malformed argument; nothing is
-    ///   written to the kernel.
+    /// - Throws: ``TraceFSError``, and nothing is written to the kernel: `invalidArgument` for a
+    ///   malformed argument, a data symbol, or a name that several functions have (each address
+    ///   listed); `notFound` for a symbol that `/proc/kallsyms` does not list as a function, or
+    ///   lists only on the kprobe blacklist, with similar names and the compiler-made copies of
+    ///   the name (`do_foo.isra.0`) suggested; `unsupported`, saying so first, for a bad symbol on a
+    ///   kernel without kprobe events.
+    ///
+    /// The symbol is checked against the kernel's symbols before anything else happens: `symbol`
+    /// and `symbol+offset` among the kernel's and its loaded modules' functions, `module:symbol`
+    /// among that module's (a module that is not loaded is left to the kernel, which arms such a
+    /// probe when the module loads); hexadecimal addresses are not checked. A name that several
+    /// functions have (static functions of one name in different files) is refused, as kernels
+    /// since 6.7 and their stable updates (Debian's 6.1.0-57 among them) refuse it with
+    /// `EADDRNOTAVAIL` and older ones probe only the first: give the address of the one you mean. The symbols are read once per process (about 10 MB of memory) and again when a
+    /// name is missing and they are more than a few seconds old or the loaded modules changed.
     ///
     /// The corresponding C function is `tracefs_kprobe_alloc`.
     public static func kprobe(
@@ -39,7 +52,9 @@ extension DynamicEvent {
     ///   - address: The function: `[module:]symbol[+offset]` or a hexadecimal address.
     ///   - format: Fetch arguments, such as `ret=$retval`.
     ///   - maxActive: How many concurrent calls the kernel tracks (0: its default; at most 4096).
-    /// - Throws: ``TraceFSError`` with `invalidArgument` for a malformed argument.
+    /// - Throws: ``TraceFSError``, before anything is written: `invalidArgument` for a malformed
+    ///   argument, and the symbol's errors as for ``kprobe(system:event:address:format:)``, whose
+    ///   checks of the symbol against `/proc/kallsyms` apply here too.
     ///
     /// The corresponding C function is `tracefs_kretprobe_alloc`.
     public static func kretprobe(
@@ -118,6 +133,12 @@ extension DynamicEvent {
     // MARK: - Shared checks
 
     /// Checks a kprobe's or kretprobe's arguments and returns the event name to use.
+    ///
+    /// The order: the syntax of every argument first (cheap, and it needs no file), then the
+    /// symbol against kallsyms (``KernelSymbols``). A bad symbol on a kernel without kprobe events
+    /// is `unsupported`, naming the missing feature before the symbol's problem: a user there
+    /// must hear first that no kprobe can work, whatever the symbol. A good symbol on such a kernel
+    /// describes as before, and ``create()`` reports `unsupported`.
     static func checkedKernelProbe(
         _ kind: Kind, system: String?, event: String?, address: String, format: String?
     ) throws(TraceFSError) -> String {
@@ -128,7 +149,24 @@ extension DynamicEvent {
         try input.name(event, as: "event")
         try input.format(format, as: "format")
         try input.commandLength(system, event, address, format)
+        do {
+            try KernelSymbols.check(address, operation: input.operation())
+        } catch {
+            throw kprobesMissing(instead: error) ?? error
+        }
         return event
+    }
+
+    /// On a kernel without kprobe events, an `unsupported` error that says so first and then what
+    /// was wrong with the symbol: fixing the symbol would not help there. `nil` when the kernel has
+    /// kprobe events, or when tracefs is not mounted and it cannot be told without mounting it.
+    private static func kprobesMissing(instead error: TraceFSError) -> TraceFSError? {
+        guard TracingDirectory.isMounted, let directory = try? TracingDirectory.path(for: error.operation),
+              !TracingCapabilities.kernelSupports(.kprobe, in: directory) else { return nil }
+        return TraceFSError(
+            .unsupported, operation: error.operation,
+            reason: "this kernel has no \(Kind.kprobe.kernelFeature); use a kernel built with it. "
+                + "Besides, \(error.reason)")
     }
 
     private static func userProbe(

@@ -4,7 +4,7 @@ extension DynamicEvent {
     /// Defines a kprobe in one call, without keeping a descriptor.
     ///
     /// The arguments are those of ``kprobe(system:event:address:format:)`` and are checked the same
-    /// way before anything is written.
+    /// way before anything is written, the symbol against `/proc/kallsyms` included.
     ///
     /// - Parameters:
     ///   - system: The group, `kprobes` when `nil`.

@@ -65,22 +65,32 @@ extension KernelSuite {
             }
         }
 
-        @Test func anUnknownSymbolIsNotFoundWithTheKernelsOwnMessage() throws {
+        /// An unknown symbol is refused before anything is written (KernelSymbolCheckTests); the
+        /// kernel's own messages still reach the error, and each failure carries its own.
+        @Test func anUnknownSymbolIsRefusedBeforeTheKernelAndKernelMessagesStayTheirOwn() throws {
             try TemporaryGroup.with("unk") { group in
-                let probe = try DynamicEvent.kprobe(system: group, event: "nothing", address: "no_such_symbol_swift_tracefs")
-                let first = try #require(throws: TraceFSError.self) { try probe.create() }
-                #expect(first.code == .notFound)
-                #expect(first.errno == ENOENT)
+                let before = DynamicEventsFile.lines()
+                let unknown = try #require(throws: TraceFSError.self) {
+                    try DynamicEvent.kprobe(system: group, event: "nothing", address: "no_such_symbol_swift_tracefs")
+                }
+                #expect(unknown.code == .notFound)
+                #expect(unknown.kernelMessage == nil && unknown.function == nil)
+                #expect(unknown.reason.contains("no function 'no_such_symbol_swift_tracefs'"), "\(unknown.reason)")
+                #expect(DynamicEventsFile.lines() == before)
+
+                // $retval on an entry probe: the kernel refuses it with its own message.
+                let entry = try DynamicEvent.kprobe(system: group, event: "retonentry", address: Self.symbol, format: "r=$retval")
+                let first = try #require(throws: TraceFSError.self) { try entry.create() }
+                #expect(first.code == .invalidArgument)
                 let firstMessage = try #require(first.kernelMessage)
-                #expect(firstMessage.contains("no_such_symbol_swift_tracefs"), "\(firstMessage)")
 
                 // A second, different failure right after carries its own message.
                 let bad = try DynamicEvent.kprobe(system: group, event: "badarg", address: Self.symbol, format: "x=$nosuchvar")
                 let second = try #require(throws: TraceFSError.self) { try bad.create() }
                 #expect(second.code == .invalidArgument)
                 #expect(second.kernelMessage != nil)
-                #expect(second.kernelMessage != firstMessage)
-                #expect(second.kernelMessage?.contains("no_such_symbol") != true)
+                #expect(second.kernelMessage != firstMessage, "both: \(firstMessage)")
+                #expect(DynamicEventsFile.lines(ofGroup: group).isEmpty)
             }
         }
 

@@ -25,6 +25,8 @@ enum KernelFeatures {
     /// The kernel lacks kprobe events and the run does not require them: this machine's kernel.
     static var kprobesMissing: Bool { capabilities?.kprobeEvents == false && !required.contains("kprobes") }
     static var isRoot: Bool { geteuid() == 0 }
+    /// `/proc/kallsyms` can be read (CONFIG_KALLSYMS): kprobe symbols are checked against it.
+    static var kallsymsReadable: Bool { access("/proc/kallsyms", R_OK) == 0 }
     /// Running inside the QEMU guest (scripts/guest-run sets GUEST_KERNEL), where everything is
     /// about ten times slower: long host-side soak tests stay on the host.
     static var inGuest: Bool { getenv("GUEST_KERNEL") != nil }
