@@ -1,0 +1,126 @@
+import Synchronization
+import TraceFS
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Prints a session's records as they arrive until a limit, a deadline, a signal, or the end of
+/// the traced process, on the calling thread, while a second thread watches for those ends.
+///
+/// When the traced process ends, the watcher writes a marker into the instance: every event the
+/// process caused was recorded before it, so the reader stops at the marker having printed them
+/// all. The other ends (Ctrl-C, `-d`) stop the reading where it is.
+///
+/// Sendable: the settings never change; the counts and the child's status are atomics.
+final class Follower: Sendable {
+    let session: TraceSession
+    let output: Output
+    let json: Bool
+    let limit: Int?
+    let duration: Double?
+    let probes: Int
+    /// A process given with `-p`: when it is gone, the trace ends.
+    let watchedPID: Int32?
+    /// The command started with `--`, whose exit the watcher reaps.
+    let childPID: Int32?
+
+    let seen = Atomic<Int>(0)
+    let lost = Atomic<Int>(0)
+    let childStatus = Atomic<Int32>(-1)
+    private let done = Atomic<Bool>(false)
+    private let marker: String
+
+    init(session: TraceSession, output: Output, json: Bool, limit: Int?, duration: Double?, probes: Int,
+         watchedPID: Int32?, childPID: Int32?) {
+        self.session = session
+        self.output = output
+        self.json = json
+        self.limit = limit
+        self.duration = duration
+        self.probes = probes
+        self.watchedPID = watchedPID
+        self.childPID = childPID
+        marker = "swtf-end-\(getpid())"
+    }
+
+    /// The catalog to read with: the session's events, the synthetic ones, and `ftrace` for the
+    /// marker.
+    func run(catalog: EventCatalog) throws {
+        let watcher = startThread { self.watch() }
+        defer {
+            done.store(true, ordering: .releasing)
+            pthread_join(watcher, nil)
+            output.finish()
+        }
+        try session.instance.followRecords(using: catalog) { record in
+            let format = record.format
+            if format.system == "ftrace" {
+                if format.name == "print", record.string("buf")?.hasPrefix(marker) == true { return .stop }
+                return .continue
+            }
+            if record.lostEventsBefore != 0 { lost.add(max(1, Int(record.lostEventsBefore)), ordering: .relaxed) }
+            output.line(json ? RecordLine.json(record) : RecordLine.text(record))
+            let count = seen.add(1, ordering: .relaxed).newValue
+            if let limit, count >= limit { return .stop }
+            return .continue
+        }
+    }
+
+    private func watch() {
+        let start = monotonicSeconds()
+        var lastStatus = 0.0
+        var markedAt: Double?
+        while !done.load(ordering: .acquiring) {
+            usleep(10_000)
+            let now = monotonicSeconds()
+            let status: String? = now - lastStatus >= 0.25 ? statusLine() : nil
+            if status != nil { lastStatus = now }
+            output.flush(status: status)
+            if Signals.received != nil || (duration.map { now - start >= $0 } ?? false) {
+                session.instance.stopFollowing()
+                continue
+            }
+            if let markedAt {
+                // The marker should have been read long ago; stop anyway.
+                if now - markedAt > 2 { session.instance.stopFollowing() }
+                continue
+            }
+            var ended = false
+            if let childPID {
+                var raw: Int32 = 0
+                if waitpid(childPID, &raw, WNOHANG) == childPID {
+                    let termination = raw & 0x7F
+                    childStatus.store(termination == 0 ? (raw >> 8) & 0xFF : 128 + termination, ordering: .relaxed)
+                    ended = true
+                }
+            } else if let watchedPID, kill(watchedPID, 0) != 0 && errno == ESRCH {
+                ended = true
+            }
+            if ended {
+                markedAt = now
+                if (try? session.instance.writeMarker(marker)) == nil { session.instance.stopFollowing() }
+            }
+        }
+    }
+
+    private func statusLine() -> String {
+        "tracefs: \(probes) probe(s) armed, \(seen.load(ordering: .relaxed)) event(s), "
+            + "\(lost.load(ordering: .relaxed)) lost; Ctrl-C ends"
+    }
+}
+
+/// Starts a joinable thread running `body`.
+func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t {
+    final class Box {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+    var thread = pthread_t()
+    let context = Unmanaged.passRetained(Box(body)).toOpaque()
+    pthread_create(&thread, nil, { context in
+        Unmanaged<Box>.fromOpaque(context!).takeRetainedValue().body()
+        return nil
+    }, context)
+    return thread
+}
