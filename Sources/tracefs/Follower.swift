@@ -94,7 +94,7 @@ final class Follower: Sendable {
                     childStatus.store(termination == 0 ? (raw >> 8) & 0xFF : 128 + termination, ordering: .relaxed)
                     ended = true
                 }
-            } else if let watchedPID, kill(watchedPID, 0) != 0 && errno == ESRCH {
+            } else if let watchedPID, !isRunning(watchedPID) {
                 ended = true
             }
             if ended {
@@ -123,4 +123,16 @@ func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t {
         return nil
     }, context)
     return thread
+}
+
+/// Whether process `pid` runs: it exists and is not a zombie waiting for its parent.
+func isRunning(_ pid: Int32) -> Bool {
+    guard let file = fopen("/proc/\(pid)/stat", "r") else { return false }
+    defer { fclose(file) }
+    var buffer = [CChar](repeating: 0, count: 512)
+    guard fgets(&buffer, Int32(buffer.count), file) != nil else { return false }
+    let line = String(cString: buffer)
+    // "pid (comm) S ...": the state follows the last ')', as comm may hold one.
+    guard let close = line.lastIndex(of: ")") else { return false }
+    return line[line.index(after: close)...].drop { $0 == " " }.first != "Z"
 }
