@@ -129,9 +129,9 @@ func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t {
 func isRunning(_ pid: Int32) -> Bool {
     guard let file = fopen("/proc/\(pid)/stat", "r") else { return false }
     defer { fclose(file) }
-    var buffer = [CChar](repeating: 0, count: 512)
-    guard fgets(&buffer, Int32(buffer.count), file) != nil else { return false }
-    let line = String(cString: buffer)
+    var buffer = [UInt8](repeating: 0, count: 512)
+    let count = fread(&buffer, 1, buffer.count, file)
+    let line = String(decoding: buffer[0..<count], as: UTF8.self)
     // "pid (comm) S ...": the state follows the last ')', as comm may hold one.
     guard let close = line.lastIndex(of: ")") else { return false }
     return line[line.index(after: close)...].drop { $0 == " " }.first != "Z"

@@ -7,10 +7,10 @@ import Glibc
 
 /// Options every tracing subcommand shares: which processes, and for how long.
 struct ProcessOptions: ParsableArguments {
-    @Option(name: .customShort("p"), help: "Only this process and its threads (read from /proc/PID/task when it starts).")
+    @Option(name: .customShort("p"), help: ArgumentHelp("Only this process and its threads (read from /proc/PID/task when it starts).", valueName: "pid"))
     var pid: Int32?
 
-    @Option(name: .customShort("d"), help: "Stop after this many seconds.")
+    @Option(name: .customShort("d"), help: ArgumentHelp("Stop after this many seconds.", valueName: "seconds"))
     var duration: Double?
 
     func validate() throws {
@@ -68,7 +68,7 @@ struct Trace: AsyncParsableCommand {
     @Option(help: "A filter in the kernel's syntax, such as 'ret < 0 && common_pid != 1'; combined with -p and --comm by &&.")
     var filter: String?
 
-    @Option(name: .customShort("n"), help: "Stop after this many events.")
+    @Option(name: .customShort("n"), help: ArgumentHelp("Stop after this many events.", valueName: "count"))
     var count: Int?
 
     @Flag(help: "One JSON object per event.")
