@@ -53,18 +53,39 @@ final class Follower: Sendable {
             pthread_join(watcher, nil)
             output.finish()
         }
+        var marked = false
         try session.instance.followRecords(using: catalog) { record in
-            let format = record.format
-            if format.system == "ftrace" {
-                if format.name == "print", record.string("buf")?.hasPrefix(marker) == true { return .stop }
-                return .continue
+            if isMarker(record) {
+                marked = true
+                return .stop
             }
-            if record.lostEventsBefore != 0 { lost.add(max(1, Int(record.lostEventsBefore)), ordering: .relaxed) }
-            output.line(json ? RecordLine.json(record) : RecordLine.text(record))
-            let count = seen.add(1, ordering: .relaxed).newValue
-            if let limit, count >= limit { return .stop }
-            return .continue
+            return take(record)
         }
+        // The marker came from one CPU while another CPU's last records may not have been read
+        // yet (the merge had run out of them): read what the buffers still hold.
+        if marked, !limitReached {
+            try session.instance.setTracing(on: false)
+            try session.instance.readRecords(using: catalog) { record in
+                isMarker(record) ? .continue : take(record)
+            }
+        }
+    }
+
+    private var limitReached: Bool { limit.map { seen.load(ordering: .relaxed) >= $0 } ?? false }
+
+    private func isMarker(_ record: borrowing Record) -> Bool {
+        let format = record.format
+        return format.system == "ftrace" && format.name == "print" && record.string("buf")?.hasPrefix(marker) == true
+    }
+
+    /// Prints a record (other markers are skipped); stops at the limit.
+    private func take(_ record: borrowing Record) -> IterationAction {
+        if record.format.system == "ftrace" { return .continue }
+        if record.lostEventsBefore != 0 { lost.add(max(1, Int(record.lostEventsBefore)), ordering: .relaxed) }
+        output.line(json ? RecordLine.json(record) : RecordLine.text(record))
+        let count = seen.add(1, ordering: .relaxed).newValue
+        if let limit, count >= limit { return .stop }
+        return .continue
     }
 
     private func watch() {

@@ -18,7 +18,10 @@ extension Instance {
     /// then let it run.
     ///
     /// ```swift
-    /// try session.instance.setEventPIDs([child], followingForks: true)
+    /// func traceOnly(_ child: Int32, in session: TraceSession) throws {
+    ///     try session.instance.setEventPIDs([child], followingForks: true)
+    ///     try session.enableAll()
+    /// }
     /// ```
     ///
     /// - Parameters:

@@ -3,13 +3,22 @@ import Glibc
 #endif
 
 /// A C program for the command line's tests, built with `cc` into a temporary directory that is
-/// removed when the closure returns or throws. `prog N [DELAY_MS [HOLD_MS [OPENS]]]` waits DELAY_MS,
-/// calls `swtf_target(i)` N times, opens /swtf-cli-nonexistent OPENS times, then waits HOLD_MS.
+/// removed when the closure returns or throws. `prog N [GO [HOLD_MS [OPENS]]]` waits until the file
+/// GO exists (`-`: not at all), calls `swtf_target(i)` N times, opens /swtf-cli-nonexistent OPENS
+/// times, then waits HOLD_MS.
 struct CommandLineTestProgram {
     struct BuildFailed: Error, CustomStringConvertible { let description: String }
 
     let directory: String
     var path: String { directory + "/swtf_cli_prog" }
+    /// The file whose creation lets the program go on.
+    var go: String { directory + "/go" }
+
+    /// Lets the program go on.
+    func release() {
+        let file = fopen(go, "w")
+        fclose(file)
+    }
 
     static let source = """
         #include <stdlib.h>
@@ -18,9 +27,9 @@ struct CommandLineTestProgram {
         volatile int swtf_calls;
         __attribute__((noinline)) void swtf_target(int i) { swtf_calls += i; __asm__ volatile("" ::: "memory"); }
         int main(int argc, char **argv) {
-            int n = argc > 1 ? atoi(argv[1]) : 0, delay = argc > 2 ? atoi(argv[2]) : 0;
+            int n = argc > 1 ? atoi(argv[1]) : 0;
             int hold = argc > 3 ? atoi(argv[3]) : 0, opens = argc > 4 ? atoi(argv[4]) : 0;
-            usleep(delay * 1000);
+            if (argc > 2 && argv[2][0] != '-') while (access(argv[2], F_OK) != 0) usleep(10000);
             for (int i = 0; i < n; i++) swtf_target(i);
             for (int i = 0; i < opens; i++) open("/swtf-cli-nonexistent", O_RDONLY);
             usleep(hold * 1000);
@@ -34,6 +43,7 @@ struct CommandLineTestProgram {
         let program = CommandLineTestProgram(directory: String(cString: made))
         defer {
             unlink(program.directory + "/main.c")
+            unlink(program.go)
             unlink(program.path)
             rmdir(program.directory)
         }

@@ -91,11 +91,12 @@ extension KernelSuite {
         func pidAndFilterSelectOneProcesssCalls() async throws {
             try await CommandLineTestProgram.with { program in
                 let name = Self.uniqueName("pid")
-                let traced = try #require(ChildRun.start([program.path, "6", "2500", "500"], environment: [:]))
-                let other = try #require(ChildRun.start([program.path, "6", "2500", "500"], environment: [:]))
-                defer { _ = ChildRun.wait(traced); _ = ChildRun.wait(other) }
-                let run = ChildRun.run([tool, "trace", "p:\(name) \(program.path):swtf_target arg=%di:s32",
-                                        "-p", String(traced), "--filter", "arg >= 2 && arg != 4", "-d", "10"])
+                let traced = try #require(ChildRun.start([program.path, "6", program.go, "500"], environment: [:]))
+                let other = try #require(ChildRun.start([program.path, "6", program.go, "500"], environment: [:]))
+                defer { program.release(); _ = ChildRun.wait(traced); _ = ChildRun.wait(other) }
+                let run = try await Self.runWhenArmed([tool, "trace", "p:\(name) \(program.path):swtf_target arg=%di:s32",
+                                                       "-p", String(traced), "--filter", "arg >= 2 && arg != 4", "-d", "600"],
+                                                      event: name, program: program)
                 #expect(run.status == 0, "\(run.output)")
                 let lines = run.output.split(separator: "\n")
                 #expect(lines.count == 3, "\(run.output)")
@@ -103,6 +104,32 @@ extension KernelSuite {
                 #expect(lines.map { $0.split(separator: "=").last.map(String.init) ?? "" } == ["2", "3", "5"])
                 try Self.expectNothingLeft(event: name)
             }
+        }
+
+        /// Runs the tool with `arguments`; once its session has created and enabled `event`, lets
+        /// `program` go on; when the program has ended, sends the tool `ending` if given (the tool
+        /// is expected to end by itself otherwise).
+        static func runWhenArmed(_ arguments: [String], event: String, program: CommandLineTestProgram,
+                                 ending: Int32? = nil) async throws -> ChildRun {
+            let running = try #require(CapturedRun(arguments))
+            var armed = false
+            for _ in 0..<6000 where !armed {
+                let probe = try DynamicEvent.all().first { $0.event == event && $0.system.hasPrefix("swtf_\(running.pid)_") }
+                if let probe {
+                    let enable = "/sys/kernel/tracing/instances/\(probe.system)/events/\(probe.system)/\(event)/enable"
+                    armed = readText(enable)?.hasPrefix("1") == true
+                }
+                if !armed { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            if !armed { kill(running.pid, SIGKILL) }
+            program.release()
+            if let ending {
+                try await Task.sleep(for: .seconds(KernelFeatures.inGuest ? 10 : 1))
+                kill(running.pid, ending)
+            }
+            let run = running.finish()
+            try #require(armed, "the tool never armed its probe: \(run.output)")
+            return run
         }
 
         /// Starts `tracefs trace` on every process's calls and waits until its probe is in the kernel.
@@ -180,7 +207,7 @@ extension KernelSuite {
             try await CommandLineTestProgram.with { program in
                 let name = Self.uniqueName("open")
                 let run = ChildRun.run([tool, "trace", "p:\(name) do_sys_openat2 file=+0($arg2):ustring",
-                                        "--filter", #"file == "/swtf-cli-nonexistent""#, "--", program.path, "0", "0", "0", "4"])
+                                        "--filter", #"file == "/swtf-cli-nonexistent""#, "--", program.path, "0", "-", "0", "4"])
                 #expect(run.status == 0, "\(run.output)")
                 let lines = run.output.split(separator: "\n")
                 #expect(lines.count == 4, "\(run.output)")
@@ -192,9 +219,10 @@ extension KernelSuite {
         @Test(.enabled(if: KernelFeatures.kprobes && SymbolTestPrograms.available))
         func funccountCountsACommandsCalls() async throws {
             try await CommandLineTestProgram.with { program in
-                let target = try #require(ChildRun.start([program.path, "0", "2500", "300", "7"], environment: [:]))
-                defer { _ = ChildRun.wait(target) }
-                let run = ChildRun.run([tool, "funccount", "do_sys_openat*", "-p", String(target), "-d", "10"])
+                let target = try #require(ChildRun.start([program.path, "0", program.go, "300", "7"], environment: [:]))
+                defer { program.release(); _ = ChildRun.wait(target) }
+                let run = try await Self.runWhenArmed([tool, "funccount", "do_sys_openat2", "-p", String(target), "-d", "600"],
+                                                      event: "do_sys_openat2", program: program)
                 #expect(run.status == 0, "\(run.output)")
                 let row = run.output.split(separator: "\n").first { $0.hasPrefix("do_sys_openat2 ") }
                 #expect(row?.split(separator: " ").last == "7", "\(run.output)")
@@ -205,13 +233,77 @@ extension KernelSuite {
                        && SymbolTestPrograms.available))
         func funclatencyCountsEveryCall() async throws {
             try await CommandLineTestProgram.with { program in
-                let target = try #require(ChildRun.start([program.path, "0", "2500", "300", "9"], environment: [:]))
-                defer { _ = ChildRun.wait(target) }
-                let run = ChildRun.run([tool, "funclatency", "-u", "-p", String(target), "-d", "10", "do_sys_openat2"])
-                #expect(run.status == 0, "\(run.output)")
+                let target = try #require(ChildRun.start([program.path, "0", program.go, "300", "9"], environment: [:]))
+                defer { program.release(); _ = ChildRun.wait(target) }
+                // The exit probe is enabled last.
+                let run = try await Self.runWhenArmed([tool, "funclatency", "-u", "-p", String(target), "-d", "600", "do_sys_openat2"],
+                                                      event: "exit", program: program, ending: SIGINT)
+                #expect(run.status == 130, "\(run.output)")
                 #expect(run.output.contains("     usecs               : count     distribution"), "\(run.output)")
                 #expect(run.output.contains("count: 9"), "\(run.output)")
             }
         }
     }
+}
+
+/// A process whose standard output and error are collected until it ends.
+struct CapturedRun {
+    let pid: pid_t
+    private let output: Int32
+
+    init?(_ arguments: [String]) {
+        var ends: [Int32] = [0, 0]
+        guard pipe(&ends) == 0 else { return nil }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, ends[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, ends[1], 2)
+        posix_spawn_file_actions_addclose(&actions, ends[0])
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGINT)
+        sigaddset(&defaults, SIGTERM)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { for argument in argv { free(argument) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ)
+        close(ends[1])
+        guard spawned == 0 else { close(ends[0]); return nil }
+        self.pid = pid
+        output = ends[0]
+    }
+
+    /// Reads the output to its end and waits for the process.
+    func finish() -> ChildRun {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(output, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            bytes += chunk[0..<count]
+        }
+        close(output)
+        let status = ChildRun.wait(pid)
+        let exit = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        return ChildRun(status: exit, output: String(decoding: bytes, as: UTF8.self))
+    }
+}
+
+/// A small file's text, or `nil`.
+func readText(_ path: String) -> String? {
+    guard let file = fopen(path, "r") else { return nil }
+    defer { fclose(file) }
+    var buffer = [UInt8](repeating: 0, count: 256)
+    let count = fread(&buffer, 1, buffer.count, file)
+    return String(decoding: buffer[0..<count], as: UTF8.self)
 }
