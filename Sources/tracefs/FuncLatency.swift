@@ -136,10 +136,15 @@ struct FuncLatency: AsyncParsableCommand {
             if byComm { text += "\ncomm = \(process)\n" }
             text += Log2Table(unit: unitName, slots: slots, kernelBuckets: !milliseconds).text
         }
-        let count = sums.rows.reduce(0) { $0 + $1.hitCount }
+        // The count is the distribution's; the total is the sums histogram's, which counts the same
+        // calls unless it missed some (then the average and total are marked as partial).
+        let count = table.rows.reduce(0) { $0 + $1.hitCount }
+        let summed = sums.rows.reduce(0) { $0 + $1.hitCount }
         let total = sums.rows.reduce(0) { $0 + ($1.value("delta") ?? 0) }
         let scale: UInt64 = milliseconds ? 1000 : 1
-        text += "\ncount: \(count)\naverage: \(count == 0 ? 0 : total / count / scale) \(unitName)\ntotal: \(total / scale) \(unitName)"
+        let partial = summed == count ? "" : " (of \(summed) calls)"
+        text += "\ncount: \(count)\naverage: \(summed == 0 ? 0 : total / summed / scale) \(unitName)\(partial)"
+            + "\ntotal: \(total / scale) \(unitName)\(partial)"
         return text
     }
 

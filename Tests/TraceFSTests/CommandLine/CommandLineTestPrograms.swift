@@ -31,7 +31,10 @@ struct CommandLineTestProgram {
             int hold = argc > 3 ? atoi(argv[3]) : 0, opens = argc > 4 ? atoi(argv[4]) : 0;
             if (argc > 2 && argv[2][0] != '-') while (access(argv[2], F_OK) != 0) usleep(10000);
             for (int i = 0; i < n; i++) swtf_target(i);
-            for (int i = 0; i < opens; i++) open("/swtf-cli-nonexistent", O_RDONLY);
+            /* A kprobe reads the name without faulting its page in: touch it first. */
+            static const char path[] = "/swtf-cli-nonexistent";
+            for (volatile const char *c = path; *c; c++) {}
+            for (int i = 0; i < opens; i++) open(path, O_RDONLY);
             usleep(hold * 1000);
             return 0;
         }
