@@ -20,9 +20,11 @@ build: deps
 ## The tracefs command's man page (tracefs.1 and one per subcommand) into .build/manual/, from
 ## swift-argument-parser's generate-manual plugin.
 manual: deps
-	swift package $(SWIFT_FLAGS) plugin generate-manual --product tracefs
-	@mkdir -p .build/manual && find .build/plugins -name 'tracefs*.1' -exec cp {} .build/manual/ \;
-	@ls .build/manual
+	@# The plugin does every executable; exec-open passes --experimental-dump-help on to the command it
+	@# runs and fails, after tracefs's pages are written. The pages' presence is the check.
+	-swift package $(SWIFT_FLAGS) plugin generate-manual --multi-page
+	@mkdir -p .build/manual && find .build/plugins/GenerateManual/outputs/tracefs -name '*.1' -exec cp {} .build/manual/ \;
+	@ls .build/manual/tracefs.1 .build/manual
 
 ## Shell completions for the tracefs command into .build/completions/ (tracefs.bash, .zsh, .fish).
 completions: build
