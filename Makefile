@@ -4,7 +4,7 @@ TRACING := /sys/kernel/tracing
 APT_PACKAGES := libtracefs-dev libtraceevent-dev libelf-dev pkg-config qemu-system-x86 busybox-static cpio systemtap-sdt-dev g++ python3.11-minimal
 SWIFT_FLAGS ?=
 
-.PHONY: deps build test test-host test-guest check demo bench docs docs-samples clean mount-tracefs
+.PHONY: deps build test test-host test-guest check demo bench docs docs-samples clean mount-tracefs manual completions
 
 ## Installs the Debian packages the package, its tests and the guest harness need, when missing.
 deps:
@@ -16,6 +16,23 @@ deps:
 
 build: deps
 	swift build $(SWIFT_FLAGS)
+
+## The tracefs command's man page (tracefs.1 and one per subcommand) into .build/manual/, from
+## swift-argument-parser's generate-manual plugin.
+manual: deps
+	@# The plugin does every executable; exec-open passes --experimental-dump-help on to the command it
+	@# runs and fails, after tracefs's pages are written. The pages' presence is the check.
+	-swift package $(SWIFT_FLAGS) plugin generate-manual --multi-page
+	@mkdir -p .build/manual && find .build/plugins/GenerateManual/outputs/tracefs -name '*.1' -exec cp {} .build/manual/ \;
+	@ls .build/manual/tracefs.1 .build/manual
+
+## Shell completions for the tracefs command into .build/completions/ (tracefs.bash, .zsh, .fish).
+completions: build
+	@mkdir -p .build/completions
+	@for shell in bash zsh fish; do \
+	  "$$(swift build $(SWIFT_FLAGS) --show-bin-path)/tracefs" --generate-completion-script $$shell > .build/completions/tracefs.$$shell; \
+	done
+	@ls .build/completions
 
 mount-tracefs:
 	@mountpoint -q $(TRACING) || mount -t tracefs nodev $(TRACING)

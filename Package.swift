@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "TraceFS", targets: ["TraceFS"]),
         .executable(name: "exec-open", targets: ["exec-open"]),
         .executable(name: "tracefs-reap", targets: ["tracefs-reap"]),
+        .executable(name: "tracefs", targets: ["tracefs"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -38,6 +39,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "tracefs-reap",
+            dependencies: [
+                "TraceFS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The command line: trace, funccount, funclatency, hist, sql, doctor, list, reap.
+        .executableTarget(
+            name: "tracefs",
             dependencies: [
                 "TraceFS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,0 +1,60 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A C program for the command line's tests, built with `cc` into a temporary directory that is
+/// removed when the closure returns or throws. `prog N [GO [HOLD_MS [OPENS]]]` waits until the file
+/// GO exists (`-`: not at all), calls `swtf_target(i)` N times, opens /swtf-cli-nonexistent OPENS
+/// times, then waits HOLD_MS.
+struct CommandLineTestProgram {
+    struct BuildFailed: Error, CustomStringConvertible { let description: String }
+
+    let directory: String
+    var path: String { directory + "/swtf_cli_prog" }
+    /// The file whose creation lets the program go on.
+    var go: String { directory + "/go" }
+
+    /// Lets the program go on.
+    func release() {
+        let file = fopen(go, "w")
+        fclose(file)
+    }
+
+    static let source = """
+        #include <stdlib.h>
+        #include <unistd.h>
+        #include <fcntl.h>
+        volatile int swtf_calls;
+        __attribute__((noinline)) void swtf_target(int i) { swtf_calls += i; __asm__ volatile("" ::: "memory"); }
+        int main(int argc, char **argv) {
+            int n = argc > 1 ? atoi(argv[1]) : 0;
+            int hold = argc > 3 ? atoi(argv[3]) : 0, opens = argc > 4 ? atoi(argv[4]) : 0;
+            if (argc > 2 && argv[2][0] != '-') while (access(argv[2], F_OK) != 0) usleep(10000);
+            for (int i = 0; i < n; i++) swtf_target(i);
+            /* A kprobe reads the name without faulting its page in: touch it first. */
+            static const char path[] = "/swtf-cli-nonexistent";
+            for (volatile const char *c = path; *c; c++) {}
+            for (int i = 0; i < opens; i++) open(path, O_RDONLY);
+            usleep(hold * 1000);
+            return 0;
+        }
+        """
+
+    static func with<Result>(_ body: (CommandLineTestProgram) async throws -> Result) async throws -> Result {
+        var template = Array("/tmp/swtf_cli_XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw BuildFailed(description: "mkdtemp failed: errno \(errno)") }
+        let program = CommandLineTestProgram(directory: String(cString: made))
+        defer {
+            unlink(program.directory + "/main.c")
+            unlink(program.go)
+            unlink(program.path)
+            rmdir(program.directory)
+        }
+        let file = fopen(program.directory + "/main.c", "w")
+        fputs(source, file)
+        fclose(file)
+        let run = ChildRun.run(["/usr/bin/cc", "-O1", "-o", program.path, program.directory + "/main.c"])
+        guard run.status == 0 else { throw BuildFailed(description: "cc: \(run.output)") }
+        return try await body(program)
+    }
+}
