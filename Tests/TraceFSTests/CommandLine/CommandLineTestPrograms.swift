@@ -58,3 +58,36 @@ struct CommandLineTestProgram {
         return try await body(program)
     }
 }
+
+/// The guest's workload, a shell rather than a C program (gcc under TCG takes minutes per
+/// program): `sh -c` that waits until the file GO exists (when asked), opens /swtf-cli-nonexistent
+/// OPENS times from the shell itself (one pid: `: <` is a redirection of a builtin), then sleeps.
+/// Its standard error goes to /dev/null before it waits, so that open is not counted.
+struct ShellWorkload {
+    let directory: String
+    /// The file whose creation lets the workload go on.
+    var go: String { directory + "/go" }
+
+    func arguments(opens: Int, waitsForGo: Bool = true, holdSeconds: String = "0.3") -> [String] {
+        let wait = waitsForGo ? "while [ ! -e \(go) ]; do sleep 0.01; done; " : ""
+        return ["/bin/sh", "-c", "exec 2>/dev/null; \(wait)i=0; while [ $i -lt \(opens) ]; do : < /swtf-cli-nonexistent; "
+                    + "i=$((i + 1)); done; sleep \(holdSeconds)"]
+    }
+
+    /// Lets the workload go on.
+    func release() {
+        let file = fopen(go, "w")
+        fclose(file)
+    }
+
+    static func with<Result>(_ body: (ShellWorkload) async throws -> Result) async throws -> Result {
+        var template = Array("/tmp/swtf_cli_XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw CommandLineTestProgram.BuildFailed(description: "mkdtemp failed") }
+        let workload = ShellWorkload(directory: String(cString: made))
+        defer {
+            unlink(workload.go)
+            rmdir(workload.directory)
+        }
+        return try await body(workload)
+    }
+}

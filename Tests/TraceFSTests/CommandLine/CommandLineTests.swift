@@ -96,7 +96,7 @@ extension KernelSuite {
                 defer { program.release(); _ = ChildRun.wait(traced); _ = ChildRun.wait(other) }
                 let run = try await Self.runWhenArmed([tool, "trace", "p:\(name) \(program.path):swtf_target arg=%di:s32",
                                                        "-p", String(traced), "--filter", "arg >= 2 && arg != 4", "-d", "600"],
-                                                      event: name, program: program)
+                                                      event: name, release: program.release)
                 #expect(run.status == 0, "\(run.output)")
                 let lines = run.output.split(separator: "\n")
                 #expect(lines.count == 3, "\(run.output)")
@@ -109,7 +109,7 @@ extension KernelSuite {
         /// Runs the tool with `arguments`; once its session has created and enabled `event`, lets
         /// `program` go on; when the program has ended, sends the tool `ending` if given (the tool
         /// is expected to end by itself otherwise).
-        static func runWhenArmed(_ arguments: [String], event: String, program: CommandLineTestProgram,
+        static func runWhenArmed(_ arguments: [String], event: String, release: () -> Void,
                                  ending: Int32? = nil) async throws -> ChildRun {
             let running = try #require(CapturedRun(arguments))
             var armed = false
@@ -122,7 +122,7 @@ extension KernelSuite {
                 if !armed { try await Task.sleep(for: .milliseconds(50)) }
             }
             if !armed { kill(running.pid, SIGKILL) }
-            program.release()
+            release()
             if let ending {
                 try await Task.sleep(for: .seconds(KernelFeatures.inGuest ? 10 : 1))
                 kill(running.pid, ending)
@@ -202,12 +202,13 @@ extension KernelSuite {
 
         // MARK: - The guest's kernel: kprobes, synthetic events, histograms
 
-        @Test(.enabled(if: KernelFeatures.kprobes && SymbolTestPrograms.available))
+        @Test(.enabled(if: KernelFeatures.kprobes))
         func traceOfOpensCountsEachOpen() async throws {
-            try await CommandLineTestProgram.with { program in
+            try await ShellWorkload.with { workload in
                 let name = Self.uniqueName("open")
                 let run = ChildRun.run([tool, "trace", "p:\(name) do_sys_openat2 file=+0($arg2):ustring",
-                                        "--filter", #"file == "/swtf-cli-nonexistent""#, "--", program.path, "0", "-", "0", "4"])
+                                        "--filter", #"file == "/swtf-cli-nonexistent""#, "--"]
+                                       + workload.arguments(opens: 4, waitsForGo: false, holdSeconds: "0"))
                 #expect(run.status == 0, "\(run.output)")
                 let lines = run.output.split(separator: "\n")
                 #expect(lines.count == 4, "\(run.output)")
@@ -216,34 +217,42 @@ extension KernelSuite {
             }
         }
 
-        @Test(.enabled(if: KernelFeatures.kprobes && SymbolTestPrograms.available))
+        @Test(.enabled(if: KernelFeatures.kprobes))
         func funccountCountsACommandsCalls() async throws {
-            try await CommandLineTestProgram.with { program in
-                let target = try #require(ChildRun.start([program.path, "0", program.go, "300", "7"], environment: [:]))
-                defer { program.release(); _ = ChildRun.wait(target) }
+            try await ShellWorkload.with { workload in
+                let target = try #require(ChildRun.start(workload.arguments(opens: 7), environment: [:]))
+                defer { workload.release(); _ = ChildRun.wait(target) }
                 let run = try await Self.runWhenArmed([tool, "funccount", "do_sys_openat2", "-p", String(target), "-d", "600"],
-                                                      event: "do_sys_openat2", program: program)
+                                                      event: "do_sys_openat2", release: workload.release)
                 #expect(run.status == 0, "\(run.output)")
                 let row = run.output.split(separator: "\n").first { $0.hasPrefix("do_sys_openat2 ") }
                 #expect(row?.split(separator: " ").last == "7", "\(run.output)")
             }
         }
 
-        @Test(.enabled(if: KernelFeatures.kprobes && KernelFeatures.synthetic && KernelFeatures.histograms
-                       && SymbolTestPrograms.available))
+        @Test(.enabled(if: KernelFeatures.kprobes && KernelFeatures.synthetic && KernelFeatures.histograms))
         func funclatencyCountsEveryCall() async throws {
-            try await CommandLineTestProgram.with { program in
-                let target = try #require(ChildRun.start([program.path, "0", program.go, "300", "9"], environment: [:]))
-                defer { program.release(); _ = ChildRun.wait(target) }
+            try await ShellWorkload.with { workload in
+                let target = try #require(ChildRun.start(workload.arguments(opens: 9), environment: [:]))
+                defer { workload.release(); _ = ChildRun.wait(target) }
                 // The exit probe is enabled last.
                 let run = try await Self.runWhenArmed([tool, "funclatency", "-u", "-p", String(target), "-d", "600", "do_sys_openat2"],
-                                                      event: "exit", program: program, ending: SIGINT)
+                                                      event: "exit", release: workload.release, ending: SIGINT)
                 #expect(run.status == 130, "\(run.output)")
                 #expect(run.output.contains("     usecs               : count     distribution"), "\(run.output)")
                 #expect(run.output.contains("count: 9"), "\(run.output)")
             }
         }
     }
+}
+
+/// A small file's text, or `nil`.
+func readText(_ path: String) -> String? {
+    guard let file = fopen(path, "r") else { return nil }
+    defer { fclose(file) }
+    var buffer = [UInt8](repeating: 0, count: 256)
+    let count = fread(&buffer, 1, buffer.count, file)
+    return String(decoding: buffer[0..<count], as: UTF8.self)
 }
 
 /// A process whose standard output and error are collected until it ends.
@@ -297,13 +306,4 @@ struct CapturedRun {
         let exit = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
         return ChildRun(status: exit, output: String(decoding: bytes, as: UTF8.self))
     }
-}
-
-/// A small file's text, or `nil`.
-func readText(_ path: String) -> String? {
-    guard let file = fopen(path, "r") else { return nil }
-    defer { fclose(file) }
-    var buffer = [UInt8](repeating: 0, count: 256)
-    let count = fread(&buffer, 1, buffer.count, file)
-    return String(decoding: buffer[0..<count], as: UTF8.self)
 }
