@@ -61,7 +61,8 @@ struct CommandLineTestProgram {
 
 /// The guest's workload, a shell rather than a C program (gcc under TCG takes minutes per
 /// program): `sh -c` that waits until the file GO exists (when asked), opens /swtf-cli-nonexistent
-/// OPENS times from the shell itself (one pid: `: <` is a redirection of a builtin), then sleeps.
+/// OPENS times from the shell itself (one pid: `true <` redirects a regular builtin, whose failed
+/// redirection does not end the shell as a special builtin's would), then sleeps.
 /// Its standard error goes to /dev/null before it waits, so that open is not counted.
 struct ShellWorkload {
     let directory: String
@@ -70,7 +71,7 @@ struct ShellWorkload {
 
     func arguments(opens: Int, waitsForGo: Bool = true, holdSeconds: String = "0.3") -> [String] {
         let wait = waitsForGo ? "while [ ! -e \(go) ]; do sleep 0.01; done; " : ""
-        return ["/bin/sh", "-c", "exec 2>/dev/null; \(wait)i=0; while [ $i -lt \(opens) ]; do : < /swtf-cli-nonexistent; "
+        return ["/bin/sh", "-c", "exec 2>/dev/null; \(wait)i=0; while [ $i -lt \(opens) ]; do true < /swtf-cli-nonexistent; "
                     + "i=$((i + 1)); done; sleep \(holdSeconds)"]
     }
 
