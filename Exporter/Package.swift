@@ -44,7 +44,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ExporterTests",
-            dependencies: ["ExporterCore", .product(name: "TraceFS", package: library)],
+            dependencies: [
+                "ExporterCore", "tracefs-exporter", .product(name: "TraceFS", package: library),
+                .product(name: "Yams", package: "Yams"),
+            ],
             resources: [.copy("Fixtures")]
         ),
     ],

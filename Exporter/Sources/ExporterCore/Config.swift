@@ -111,6 +111,13 @@ public struct Label: Decodable, Sendable, Equatable {
     /// Keeps only rows whose value matches one of these regular expressions (others are not exported).
     public var regexp: [String]?
 
+    public init(name: String, field: String, staticMap: [String: String]? = nil, regexp: [String]? = nil) {
+        self.name = name
+        self.field = field
+        self.staticMap = staticMap
+        self.regexp = regexp
+    }
+
     static let keys: Set<String> = ["name", "field", "static_map", "regexp"]
     enum CodingKeys: String, CodingKey { case name, field, staticMap = "static_map", regexp }
 }

@@ -127,7 +127,8 @@ struct ConfigChecks {
 
     /// The field a factory's error is most likely about.
     private func blame(_ error: TraceFSError, _ probe: Probe) -> ConfigPath {
-        let text = error.description
+        let text = error.reason
+        if text.contains("file path") || text.contains("no such file") || text.contains("not an ELF") { return .key("file") }
         if text.contains("event name") || text.contains("event '") && text.contains("identifier") { return .key("name") }
         if probe.type.isUser {
             if probe.symbol != nil, text.contains("function") || text.contains("symbol") { return .key("symbol") }

@@ -33,13 +33,15 @@ public final class ExporterRuntime {
         self.logger = logger
         state = Mutex(State())
         scrapeDuration = registry.makeDurationHistogram(
-            name: "tracefs_exporter_scrape_duration_seconds",
-            buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500), .seconds(2)],
-            help: "Time to read the kernel's counts and render them")
-        scrapeErrors = registry.makeCounter(name: "tracefs_exporter_scrape_errors_total",
-                                            help: "Metrics that could not be read from the kernel at a scrape")
-        probesArmed = registry.makeGauge(name: "tracefs_exporter_probes_armed",
-                                         help: "Probes this exporter has in the kernel")
+            descriptor: MetricNameDescriptor(namespace: "tracefs_exporter", metricName: "scrape_duration", unitName: "seconds",
+                                             helpText: "Time to read the kernel's counts and render them"),
+            buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500), .seconds(2)])
+        scrapeErrors = registry.makeCounter(descriptor: MetricNameDescriptor(
+            namespace: "tracefs_exporter", metricName: "scrape_errors", unitName: "total",
+            helpText: "Metrics that could not be read from the kernel at a scrape"))
+        probesArmed = registry.makeGauge(descriptor: MetricNameDescriptor(
+            namespace: "tracefs_exporter", metricName: "probes", unitName: "armed",
+            helpText: "Probes this exporter has in the kernel"))
     }
 
     /// The kernel features the configuration needs that `capabilities` lacks, as config errors.

@@ -59,7 +59,8 @@ public struct Exposition: Sendable {
     }
 
     private mutating func header(_ name: String, help: String?, type: String) {
-        if let help { text += "# HELP \(name) \(Self.escapeHelp(help))\n" }
+        // promtool's lint wants HELP on every family.
+        text += "# HELP \(name) \(Self.escapeHelp(help ?? "\(name), from the kernel's counts (tracefs-exporter)"))\n"
         text += "# TYPE \(name) \(type)\n"
     }
 
