@@ -27,6 +27,9 @@ struct ConfigChecks {
         }
         for (index, probe) in config.probes.enumerated() {
             let path: [ConfigPath] = [.key("probes"), .index(index)]
+            guard probe.name.utf8.count <= 52 else {
+                throw fail(path + [.key("name")], "at most 52 characters (the kernel's 63, less the process id the exporter adds)")
+            }
             guard probes[probe.name] == nil else { throw fail(path + [.key("name")], "a second probe named '\(probe.name)'") }
             try check(probe, path: path)
             probes[probe.name] = probe

@@ -2,6 +2,9 @@ import Logging
 import Prometheus
 import Synchronization
 import TraceFS
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The probes, triggers and latency histograms of one configuration in the kernel, and the
 /// metrics computed from the kernel's own counts of them at each scrape.
@@ -97,20 +100,20 @@ public final class ExporterRuntime {
                 for probe in config.probes {
                     let args = probe.fetchArgs?.joined(separator: " ")
                     switch probe.type {
-                    case .kprobe: try session.kprobe(probe.name, address: probe.address ?? "", format: args)
+                    case .kprobe: try session.kprobe(kernelName(probe.name), address: probe.address ?? "", format: args)
                     case .kretprobe:
-                        try session.kretprobe(probe.name, address: probe.address ?? "", format: args, maxActive: probe.maxActive ?? 0)
+                        try session.kretprobe(kernelName(probe.name), address: probe.address ?? "", format: args, maxActive: probe.maxActive ?? 0)
                     case .uprobe:
                         if let symbol = probe.symbol {
-                            try session.uprobe(probe.name, file: probe.file ?? "", symbol: symbol, offset: probe.offset ?? 0, fetchArgs: args)
+                            try session.uprobe(kernelName(probe.name), file: probe.file ?? "", symbol: symbol, offset: probe.offset ?? 0, fetchArgs: args)
                         } else {
-                            try session.uprobe(probe.name, file: probe.file ?? "", offset: probe.offset ?? 0, fetchArgs: args)
+                            try session.uprobe(kernelName(probe.name), file: probe.file ?? "", offset: probe.offset ?? 0, fetchArgs: args)
                         }
                     case .uretprobe:
                         if let symbol = probe.symbol {
-                            try session.uretprobe(probe.name, file: probe.file ?? "", symbol: symbol, fetchArgs: args)
+                            try session.uretprobe(kernelName(probe.name), file: probe.file ?? "", symbol: symbol, fetchArgs: args)
                         } else {
-                            try session.uretprobe(probe.name, file: probe.file ?? "", offset: probe.offset ?? 0, fetchArgs: args)
+                            try session.uretprobe(kernelName(probe.name), file: probe.file ?? "", offset: probe.offset ?? 0, fetchArgs: args)
                         }
                     }
                 }
@@ -120,7 +123,7 @@ public final class ExporterRuntime {
                 let catalog = needsTriggers ? try session.catalog() : nil
                 for counter in config.metrics.counters where !(counter.labels ?? []).isEmpty {
                     let rules = (counter.labels ?? []).map(LabelRule.init)
-                    let trigger = try TraceFS.Histogram(in: session.instance, system: session.group, event: counter.probe,
+                    let trigger = try TraceFS.Histogram(in: session.instance, system: session.group, event: kernelName(counter.probe),
                                                 keys: rules.map(\.key), filter: Self.filter(probes[counter.probe]),
                                                 catalog: catalog)
                     try trigger.start()
@@ -131,7 +134,7 @@ public final class ExporterRuntime {
                     guard let buckets = try? Self.buckets(histogram) else { continue }
                     let rules = (histogram.labels ?? []).map(LabelRule.init)
                     if let probeName = histogram.probe, let field = histogram.field {
-                        let trigger = try TraceFS.Histogram(in: session.instance, system: session.group, event: probeName,
+                        let trigger = try TraceFS.Histogram(in: session.instance, system: session.group, event: kernelName(probeName),
                                                     keys: [buckets.key(field)] + rules.map(\.key), values: [field],
                                                     filter: Self.filter(probes[probeName]), catalog: catalog)
                         try trigger.start()
@@ -166,7 +169,7 @@ public final class ExporterRuntime {
                 // the others are enabled so that the kernel counts their hits, with the
                 // instance's recording off, so that no event is written to a buffer.
                 for probe in config.probes where !hooked.contains(probe.name) {
-                    try session.instance.enableEvent(system: session.group, event: probe.name)
+                    try session.instance.enableEvent(system: session.group, event: kernelName(probe.name))
                 }
                 try session.instance.setTracing(on: false)
                 probesArmed.set(to: Double(session.events.count))
@@ -177,6 +180,12 @@ public final class ExporterRuntime {
             throw error
         }
     }
+
+    /// The kernel's name of a probe's event: the configured name and this process's id.
+    /// `kprobe_profile` and `uprobe_profile` name events without their group, so a name of its own
+    /// keeps another tool's (or another exporter's) event of the same name out of our counts.
+    func kernelName(_ name: String) -> String { "\(name)_\(pid)" }
+    private let pid = getpid()
 
     static func buckets(_ histogram: HistogramMetric) throws -> Buckets {
         let loader = try ConfigLoader(file: "", text: "{}")
@@ -231,10 +240,10 @@ public final class ExporterRuntime {
                 guard let profile, let probe = probes[counter.probe] else { errors += 1; continue }
                 let hits: ProbeHits? = if probe.type.isUser {
                     profile.userProbes.first { entry in
-                        entry.event == probe.name && (created[probe.name]?.address.map { $0.hasPrefix((entry.file ?? "") + ":") } ?? true)
+                        entry.event == kernelName(probe.name) && (created[kernelName(probe.name)]?.address.map { $0.hasPrefix((entry.file ?? "") + ":") } ?? true)
                     }
                 } else {
-                    profile.kernelProbe(named: probe.name)
+                    profile.kernelProbe(named: kernelName(probe.name))
                 }
                 guard let hits else { errors += 1; continue }
                 out.counter(counter.name, help: counter.help, samples: [Exposition.Sample(labels: [], value: hits.hits)])
