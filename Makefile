@@ -1,17 +1,20 @@
 # swift-tracefs: the commands a contributor and CI use. `make test` is the whole test run.
 SHELL := /bin/bash
 TRACING := /sys/kernel/tracing
-APT_PACKAGES := libtracefs-dev libtraceevent-dev libelf-dev pkg-config qemu-system-x86 busybox-static cpio
+APT_PACKAGES := libtracefs-dev libtraceevent-dev libelf-dev pkg-config qemu-system-x86 busybox-static cpio prometheus
 SWIFT_FLAGS ?=
 
-.PHONY: deps build test test-host test-guest check demo bench docs docs-samples clean mount-tracefs
+.PHONY: deps build test test-host test-guest test-exporter check demo bench docs docs-samples clean mount-tracefs
 
 ## Installs the Debian packages the package, its tests and the guest harness need, when missing.
+## (prometheus: the exporter's tests run promtool and a real server on 127.0.0.1:19090; Debian's
+## package starts a service where systemd runs, which is stopped and disabled here.)
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "make deps: installing $$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  if [ -d /run/systemd/system ]; then systemctl disable --now prometheus prometheus-node-exporter 2>/dev/null || true; fi; \
 	fi
 
 build: deps
@@ -65,6 +68,20 @@ check: deps mount-tracefs
 	    echo "make check: $$sanitizer sanitizer reported problems"; exit 1; fi; \
 	  echo "make check: $$sanitizer: $$(grep -a -o 'Test run with [0-9]* tests\? in [0-9]* suites\? [a-z]*' .build/check-$$sanitizer.log | tail -1)"; \
 	done
+
+## The Prometheus exporter (Exporter/, its own package): its build and its suites on this kernel,
+## failing when dynamic_events or instances differ afterwards.
+test-exporter: deps mount-tracefs
+	@mkdir -p .build
+	cd Exporter && swift build $(SWIFT_FLAGS)
+	@before=$$(cat $(TRACING)/dynamic_events; ls $(TRACING)/instances); \
+	set -o pipefail; (cd Exporter && swift test $(SWIFT_FLAGS)) 2>&1 | tee .build/test-exporter.log; status=$$?; \
+	after=$$(cat $(TRACING)/dynamic_events; ls $(TRACING)/instances); \
+	if [ "$$before" != "$$after" ]; then \
+	  echo "make test-exporter: the tests left dynamic events or instances behind:"; \
+	  diff <(echo "$$before") <(echo "$$after"); status=1; \
+	fi; \
+	exit $$status
 
 ## The kernel-dependent suites inside a QEMU guest (TCG) running Debian's stock kernel.
 test-guest: deps
