@@ -317,6 +317,17 @@ public struct Buckets: Sendable, Equatable {
         }
     }
 
+    /// The layout of a histogram of a checked configuration (whose values ``ConfigLoader`` has checked).
+    public init(checked histogram: HistogramMetric) {
+        multiplier = histogram.bucketMultiplier ?? 1
+        switch histogram.bucketType {
+        case .exp2: layout = .exp2(min: histogram.bucketMin ?? 0, max: histogram.bucketMax ?? 32)
+        case .linear:
+            let size = Swift.max(histogram.bucketSize ?? 1, 1), min = histogram.bucketMin ?? 0
+            layout = .linear(size: size, min: min, max: Swift.max(histogram.bucketMax ?? min, min))
+        }
+    }
+
     /// The kernel key for `field` that gives these buckets.
     public func key(_ field: String) -> Histogram.Key {
         switch layout {

@@ -131,7 +131,7 @@ public final class ExporterRuntime {
                     hooked.insert(counter.probe)
                 }
                 for histogram in config.metrics.histograms {
-                    guard let buckets = try? Self.buckets(histogram) else { continue }
+                    let buckets = Buckets(checked: histogram)
                     let rules = (histogram.labels ?? []).map(LabelRule.init)
                     if let probeName = histogram.probe, let field = histogram.field {
                         let trigger = try TraceFS.Histogram(in: session.instance, system: session.group, event: kernelName(probeName),
@@ -187,10 +187,6 @@ public final class ExporterRuntime {
     func kernelName(_ name: String) -> String { "\(name)_\(pid)" }
     private let pid = getpid()
 
-    static func buckets(_ histogram: HistogramMetric) throws -> Buckets {
-        let loader = try ConfigLoader(file: "", text: "{}")
-        return try Buckets(histogram, path: [], checks: ConfigChecks(loader: loader))
-    }
 
     static func filter(_ probe: Probe?) -> EventFilter? {
         let conditions = (probe?.filters ?? []).compactMap { filter -> EventFilter? in
@@ -249,7 +245,7 @@ public final class ExporterRuntime {
                 out.counter(counter.name, help: counter.help, samples: [Exposition.Sample(labels: [], value: hits.hits)])
             }
             for histogram in config.metrics.histograms {
-                guard let buckets = try? Self.buckets(histogram) else { continue }
+                let buckets = Buckets(checked: histogram)
                 var rules = (histogram.labels ?? []).map(LabelRule.init)
                 let table: HistogramTable
                 do {
