@@ -1,17 +1,22 @@
 # swift-tracefs: the commands a contributor and CI use. `make test` is the whole test run.
 SHELL := /bin/bash
 TRACING := /sys/kernel/tracing
-APT_PACKAGES := libtracefs-dev libtraceevent-dev libelf-dev pkg-config qemu-system-x86 busybox-static cpio systemtap-sdt-dev g++ python3.11-minimal
+APT_PACKAGES := libtracefs-dev libtraceevent-dev libelf-dev pkg-config qemu-system-x86 busybox-static cpio \
+  systemtap-sdt-dev g++ python3.11-minimal prometheus
 SWIFT_FLAGS ?=
 
-.PHONY: deps build test test-host test-guest check demo bench docs docs-samples clean mount-tracefs manual completions
+.PHONY: deps build test test-host test-guest test-exporter check demo bench docs docs-samples clean mount-tracefs \
+  manual completions
 
 ## Installs the Debian packages the package, its tests and the guest harness need, when missing.
+## (prometheus: the exporter's tests run promtool and a real server on 127.0.0.1:19090; Debian's
+## package starts a service where systemd runs, which is stopped and disabled here.)
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "make deps: installing $$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  if [ -d /run/systemd/system ]; then systemctl disable --now prometheus prometheus-node-exporter 2>/dev/null || true; fi; \
 	fi
 
 build: deps
@@ -40,11 +45,12 @@ mount-tracefs:
 ## Host suites, the host suites under ASan and TSan, then the guest suites on a stock Debian kernel;
 ## prints how many tests ran in each.
 test: deps mount-tracefs
-	@rm -f .build/test-host.log .build/check-*.log .build/guest-test-*.log
+	@rm -f .build/test-host.log .build/test-exporter.log .build/check-*.log .build/guest-test-*.log
 	@$(MAKE) --no-print-directory test-host
+	@$(MAKE) --no-print-directory test-exporter
 	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory test-guest
-	@total=0; for log in .build/test-host.log .build/check-*.log .build/guest-test-*.log; do \
+	@total=0; for log in .build/test-host.log .build/test-exporter.log .build/check-*.log .build/guest-test-*.log; do \
 	  count=$$(grep -a -o 'Test run with [0-9]* tests\? in [0-9]* suites\? passed' $$log | tail -1 | awk '{print $$4}'); \
 	  total=$$((total + $${count:-0})); \
 	done; \
@@ -82,6 +88,20 @@ check: deps mount-tracefs
 	    echo "make check: $$sanitizer sanitizer reported problems"; exit 1; fi; \
 	  echo "make check: $$sanitizer: $$(grep -a -o 'Test run with [0-9]* tests\? in [0-9]* suites\? [a-z]*' .build/check-$$sanitizer.log | tail -1)"; \
 	done
+
+## The Prometheus exporter (Exporter/, its own package): its build and its suites on this kernel,
+## failing when dynamic_events or instances differ afterwards.
+test-exporter: deps mount-tracefs
+	@mkdir -p .build
+	cd Exporter && swift build $(SWIFT_FLAGS)
+	@before=$$(cat $(TRACING)/dynamic_events; ls $(TRACING)/instances); \
+	set -o pipefail; (cd Exporter && swift test $(SWIFT_FLAGS)) 2>&1 | tee .build/test-exporter.log; status=$$?; \
+	after=$$(cat $(TRACING)/dynamic_events; ls $(TRACING)/instances); \
+	if [ "$$before" != "$$after" ]; then \
+	  echo "make test-exporter: the tests left dynamic events or instances behind:"; \
+	  diff <(echo "$$before") <(echo "$$after"); status=1; \
+	fi; \
+	exit $$status
 
 ## The kernel-dependent suites inside a QEMU guest (TCG) running Debian's stock kernel.
 test-guest: deps

@@ -1,0 +1,220 @@
+import Foundation
+import Testing
+import TraceFS
+#if canImport(Glibc)
+import Glibc
+#endif
+
+enum EndToEndGate {
+    static var canRun: Bool {
+        getuid() == 0 && ((try? TracingCapabilities.current().uprobeEvents) ?? false)
+            && FileManager.default.isExecutableFile(atPath: "/usr/bin/cc")
+            && FileManager.default.isExecutableFile(atPath: "/usr/bin/prometheus")
+    }
+}
+
+/// The exporter as a process on this machine's kernel: uprobes, a scrape, a real Prometheus,
+/// SIGTERM and SIGKILL. Loopback only.
+@Suite("End to end", .serialized, .enabled(if: EndToEndGate.canRun, "needs root, uprobe events, cc and Prometheus"))
+struct EndToEndTests {
+    static let port: UInt16 = 19435
+    static let prometheusPort: UInt16 = 19090
+
+    /// A program that calls `tracefs_exporter_tick` as often as its argument says.
+    static func workload(in directory: URL) throws -> String {
+        let source = directory.appendingPathComponent("workload.c")
+        try """
+            #include <stdlib.h>
+            __attribute__((noinline)) int tracefs_exporter_tick(int x) { __asm__ volatile(""); return x + 1; }
+            int main(int argc, char **argv) {
+                int n = argc > 1 ? atoi(argv[1]) : 0, s = 0;
+                for (int i = 0; i < n; i++) s = tracefs_exporter_tick(s);
+                return s == n ? 0 : 1;
+            }
+            """.write(to: source, atomically: true, encoding: .utf8)
+        let binary = directory.appendingPathComponent("workload").path
+        let (status, output) = try Support.run("/usr/bin/cc", ["-O1", "-o", binary, source.path])
+        try #require(status == 0, "cc: \(output)")
+        return binary
+    }
+
+    static func config(workload: String, in directory: URL) throws -> String {
+        let file = directory.appendingPathComponent("ticks.yaml")
+        try """
+            probes:
+              - name: tick
+                type: uprobe
+                file: \(workload)
+                symbol: tracefs_exporter_tick
+            metrics:
+              counters:
+                - name: workload_ticks_total
+                  help: Calls of tracefs_exporter_tick
+                  probe: tick
+            """.write(to: file, atomically: true, encoding: .utf8)
+        return file.path
+    }
+
+    /// Starts the exporter and waits until it answers on /metrics.
+    static func start(config: String, log: URL) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Support.exporter)
+        process.arguments = ["--config", config, "--listen", "127.0.0.1:\(port)"]
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline, process.isRunning {
+            if let (code, _) = Support.get(port: port, path: "/metrics", timeout: 2), code == 200 { return process }
+            usleep(100_000)
+        }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        throw ExporterDidNotStart(log: (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+    }
+
+    struct ExporterDidNotStart: Error, CustomStringConvertible {
+        let log: String
+        var description: String { "the exporter did not answer within 30 s:\n\(log)" }
+    }
+
+    /// SIGTERM, then the exit status and how long the exit took.
+    static func terminate(_ process: Process) -> (Int32, Duration) {
+        let start = ContinuousClock.now
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = start + .seconds(10)
+        while process.isRunning, ContinuousClock.now < deadline { usleep(10_000) }
+        let took = ContinuousClock.now - start
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        return (process.terminationStatus, took)
+    }
+
+    static func value(of metric: String, in text: String) -> UInt64? {
+        for line in text.split(separator: "\n") where line.hasPrefix(metric + " ") {
+            return UInt64(line.split(separator: " ")[1])
+        }
+        return nil
+    }
+
+    /// A Prometheus instant query's first value.
+    static func query(_ expression: String) -> String? {
+        let encoded = expression.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? expression
+        guard let (code, body) = Support.get(port: prometheusPort, path: "/api/v1/query?query=\(encoded)"), code == 200,
+              let json = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
+              let data = json["data"] as? [String: Any], let result = data["result"] as? [[String: Any]],
+              let value = result.first?["value"] as? [Any], value.count == 2 else { return nil }
+        return value[1] as? String
+    }
+
+    @Test("counts exactly N calls, passes promtool, is scraped by Prometheus, and leaves nothing after SIGTERM")
+    func scrapeAndPrometheus() throws {
+        let directory = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let workload = try Self.workload(in: directory)
+        let config = try Self.config(workload: workload, in: directory)
+        let exporter = try Self.start(config: config, log: directory.appendingPathComponent("exporter.log"))
+        var exporterRunning = true
+        defer { if exporterRunning { _ = Self.terminate(exporter) } }
+        #expect(!Support.kernelObjects(of: exporter.processIdentifier).isEmpty)
+
+        let calls = 1234
+        #expect(try Support.run(workload, [String(calls)]).status == 0)
+        let (code, text) = try #require(Support.get(port: Self.port, path: "/metrics"))
+        #expect(code == 200)
+        #expect(Self.value(of: "workload_ticks_total", in: text) == UInt64(calls), "\(text)")
+        #expect(text.contains("# TYPE tracefs_exporter_scrape_duration_seconds histogram"))
+        #expect(Self.value(of: "tracefs_exporter_scrape_errors_total", in: text) == 0)
+        let (lint, lintOutput) = try Support.promtool(text)
+        #expect(lint == 0, "\(lintOutput)")
+        #expect(Support.get(port: Self.port, path: "/nothing-here")?.0 == 404)
+
+        // A real Prometheus scrapes it every second.
+        let prometheusConfig = directory.appendingPathComponent("prometheus.yml")
+        try """
+            global: {scrape_interval: 1s, evaluation_interval: 1s}
+            scrape_configs:
+              - job_name: tracefs
+                static_configs: [{targets: ["127.0.0.1:\(Self.port)"]}]
+            """.write(to: prometheusConfig, atomically: true, encoding: .utf8)
+        let prometheus = Process()
+        prometheus.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus")
+        prometheus.arguments = ["--config.file=\(prometheusConfig.path)",
+                                "--storage.tsdb.path=\(directory.appendingPathComponent("tsdb").path)",
+                                "--web.listen-address=127.0.0.1:\(Self.prometheusPort)"]
+        let log = directory.appendingPathComponent("prometheus.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        prometheus.standardOutput = try FileHandle(forWritingTo: log)
+        prometheus.standardError = prometheus.standardOutput
+        try prometheus.run()
+        defer { _ = Self.terminate(prometheus) }
+        var up: String?
+        var ticks: String?
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline, up != "1" || ticks != String(calls) {
+            usleep(500_000)
+            up = Self.query("up{job=\"tracefs\"}")
+            ticks = Self.query("workload_ticks_total")
+        }
+        #expect(up == "1", "\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+        #expect(ticks == String(calls))
+
+        let pid = exporter.processIdentifier
+        let (status, took) = Self.terminate(exporter)
+        exporterRunning = false
+        #expect(status == 0)
+        #expect(took < .seconds(5))
+        #expect(Support.kernelObjects(of: pid).isEmpty, "\(Support.kernelObjects(of: pid))")
+    }
+
+    @Test("the uprobe example runs for real and counts malloc calls")
+    func uprobeExample() throws {
+        let directory = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let example = Support.packageDirectory.appendingPathComponent("examples/uprobe-malloc.yaml").path
+        let exporter = try Self.start(config: example, log: directory.appendingPathComponent("exporter.log"))
+        let pid = exporter.processIdentifier
+        #expect(try Support.run("/bin/ls", ["/"]).status == 0)
+        let (_, text) = try #require(Support.get(port: Self.port, path: "/metrics"))
+        #expect((Self.value(of: "libc_malloc_calls_total", in: text) ?? 0) > 0, "\(text)")
+        #expect(try Support.promtool(text).status == 0)
+        let (status, took) = Self.terminate(exporter)
+        #expect(status == 0)
+        #expect(took < .seconds(5))
+        #expect(Support.kernelObjects(of: pid).isEmpty)
+    }
+
+    @Test("after SIGKILL, the next run removes the killed run's probes and instance, and nothing else")
+    func churn() throws {
+        let directory = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let workload = try Self.workload(in: directory)
+        let config = try Self.config(workload: workload, in: directory)
+        let first = try Self.start(config: config, log: directory.appendingPathComponent("first.log"))
+        let killed = first.processIdentifier
+        kill(killed, SIGKILL)
+        first.waitUntilExit()
+        #expect(!Support.kernelObjects(of: killed).isEmpty, "SIGKILL cannot clean up: the leftovers should be there")
+
+        // Another tool's probe on the same function, which the sweep must leave alone.
+        let foreign = try DynamicEvent.uprobe(system: "exptestforeign", event: "tick", file: workload,
+                                              symbol: "tracefs_exporter_tick")
+        try foreign.create()
+        defer { try? foreign.destroy(force: true) }
+
+        let second = try Self.start(config: config, log: directory.appendingPathComponent("second.log"))
+        #expect(Support.kernelObjects(of: killed).isEmpty, "\(Support.kernelObjects(of: killed))")
+        #expect(foreign.exists)
+        #expect(!Support.kernelObjects(of: second.processIdentifier).isEmpty)
+        #expect(try Support.run(workload, ["10"]).status == 0)
+        let (_, text) = try #require(Support.get(port: Self.port, path: "/metrics"))
+        #expect(Self.value(of: "workload_ticks_total", in: text) == 10, "\(text)")
+        let pid = second.processIdentifier
+        let (status, _) = Self.terminate(second)
+        #expect(status == 0)
+        #expect(Support.kernelObjects(of: pid).isEmpty)
+        #expect(foreign.exists)
+    }
+}
