@@ -28,39 +28,7 @@ enum KernelSymbols {
         var index: KernelSymbolIndex?
         /// CLOCK_MONOTONIC seconds when `index` was read.
         var builtAt: Double = 0
-        /// The candidates that can pass ``NearestNames``'s test: those sharing its prefix, and those
-    /// whose bag distance (how many bytes one has more of than the other, a lower bound of the edit
-    /// distance) is small enough. Edit distances over 100,000 kernel names take seconds in a debug
-    /// build; this takes a few operations per byte and leaves a few hundred names.
-    static func plausible(_ candidates: [String], near query: String) -> [String] {
-        let target = Array(query.utf8)
-        let allowed = max(2, target.count / 3)
-        let prefixNeeded = min(target.count, 4)
-        let counts = UnsafeMutablePointer<Int32>.allocate(capacity: 256)
-        defer { counts.deallocate() }
-        counts.initialize(repeating: 0, count: 256)
-        for byte in target { counts[Int(byte)] += 1 }
-        return candidates.filter { name in
-            // Names read from kallsyms are native strings, whose bytes are contiguous.
-            name.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
-                if abs(bytes.count - target.count) > allowed && !bytes.starts(with: target.prefix(prefixNeeded)) {
-                    return false
-                }
-                if prefixNeeded > 0 && bytes.count >= prefixNeeded && bytes.starts(with: target.prefix(prefixNeeded)) {
-                    return true
-                }
-                var missing = target.count, extra = 0
-                for byte in bytes {
-                    if counts[Int(byte)] > 0 { missing -= 1 } else { extra += 1 }
-                    counts[Int(byte)] -= 1
-                }
-                for byte in bytes { counts[Int(byte)] += 1 }
-                return max(missing, extra) <= allowed
-            } ?? true
-        }
-    }
-
-    /// The names and addresses of the loaded modules when `index` was read.
+        /// The names and addresses of the loaded modules when `index` was read.
         var modules: String = ""
         /// How many times kallsyms was read (for the tests).
         var builds = 0
