@@ -27,7 +27,8 @@ extension KernelSuite {
             }
             """
 
-        static let arguments = [
+        /// Built anew on each use (see ``FetchArgumentCheckTests/Case`` for why not a `static let`).
+        static var arguments: [FetchArgument] { [
             FetchArgument("a", .register("di"), as: .unsigned(64)),
             FetchArgument("b", .register("si"), as: .signed(32)),
             FetchArgument("s", .dereference(offset: 0, .register("dx")), as: .string),
@@ -36,7 +37,7 @@ extension KernelSuite {
             FetchArgument("bits", .dereference(offset: 4, .register("cx")), as: .bitfield(width: 8, offset: 4, container: 32)),
             FetchArgument("bytes", .dereference(offset: 0, .register("cx")), as: .array(.unsigned(8), count: 4)),
             FetchArgument("command", .comm),
-        ]
+        ] }
 
         @Test func typedArgumentsReadBackAsTheValuesTheFunctionWasCalledWith() throws {
             let calls = 5
