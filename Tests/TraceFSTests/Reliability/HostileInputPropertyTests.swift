@@ -172,6 +172,34 @@ extension KernelSuite {
             #expect(tally.refusedBeforeWriting > 500)
         }
 
+        /// USDT probes named by hostile providers, names, events and argument names, on libstdc++'s
+        /// `libstdcxx` probes: each is refused before writing or creates exactly the probe asked for.
+        @Test(.enabled(if: KernelFeatures.isRoot && KernelFeatures.uprobes, "needs root and uprobes"))
+        func usdtDefinitions() throws {
+            let seed: UInt64 = 0x5EED_0005
+            let library = "/usr/lib/x86_64-linux-gnu/libstdc++.so.6"
+            var inputs = HostileInputs(generator: SeededGenerator(seed: seed))
+            var tally = Tally()
+            let system = "swtest_u_\(getpid())"
+            for index in 0..<500 {
+                let provider = inputs.chance(70) ? "libstdcxx" : inputs.chance(50) ? inputs.caseVariant(of: "libstdcxx")
+                    : inputs.name(prefix: "")
+                let name = inputs.chance(70) ? inputs.pick(["throw", "catch", "rethrow"]) : inputs.name(prefix: "")
+                let event: String? = inputs.chance(50) ? nil : inputs.name(prefix: "e")
+                let argumentNames: [String]? = inputs.chance(50) ? nil : [inputs.name(prefix: "a"), inputs.identifier(maxLength: 8)]
+                Self.check("seed \(seed) case \(index)", tally: &tally, expectedPrefix: "p", system: system,
+                           defaultSystem: "sdt_libstdcxx", event: event ?? EventName.sanitized(name),
+                           arguments: [provider, name, event] + (argumentNames ?? []).map { $0 }) {
+                    try DynamicEvent.usdt(system: system, event: event, file: library, provider: provider, name: name,
+                                          argumentNames: argumentNames)
+                }
+            }
+            print("hostile USDT inputs: \(tally)")
+            #expect(tally.total == 500)
+            #expect(tally.created > 50)
+            #expect(tally.refusedBeforeWriting > 50)
+        }
+
         static func typedArgument(_ inputs: inout HostileInputs) -> FetchArgument {
             let name = inputs.chance(25) ? inputs.name(prefix: "") : inputs.identifier(maxLength: 12)
             let registers = ["di", "si", "ax", "sp", "ip", "r12", "nosuchreg", "di\n", "d#i", "DI"]
