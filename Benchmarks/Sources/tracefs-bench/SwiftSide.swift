@@ -43,11 +43,13 @@ enum SwiftSide {
         return reading
     }
 
-    /// `rawread-merged` / `rawread-percpu`: `bytes` in the given order.
+    /// `rawread-merged` / `rawread-percpu`: `bytes` in the given order, with `buf` looked up once
+    /// (a ``FieldHandle``), as the C walk uses the field's offset.
     static func rawBytes(_ instance: Instance, _ catalog: EventCatalog, order: RecordOrder) throws -> Reading {
         var reading = Reading()
+        let buf = try catalog.event(system: "ftrace", name: "print").handle(forField: "buf")
         try instance.readRecords(using: catalog, order: order) { record in
-            reading.textBytes += Int64(record.withUnsafeBytes(of: "buf") { bytes in
+            reading.textBytes += Int64(record.withUnsafeBytes(of: buf) { bytes in
                 bytes.baseAddress.map { strnlen($0.assumingMemoryBound(to: CChar.self), bytes.count) } ?? 0
             } ?? 0)
             reading.count += 1

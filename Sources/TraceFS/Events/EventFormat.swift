@@ -40,6 +40,23 @@ public final class EventFormat: CustomStringConvertible {
         fields.first { $0.name == name } ?? commonFields.first { $0.name == name }
     }
 
+    /// A handle on the field named `name` (own or common), for reading it from many records.
+    ///
+    /// - Throws: ``TraceFSError`` with `notFound`, naming the event's fields, when it has no such field.
+    public func handle(forField name: String) throws(TraceFSError) -> FieldHandle {
+        guard let layout = fieldTable.layout(named: name) else {
+            throw TraceFSError(.notFound, operation: "look up field '\(name)' of event \(self)",
+                               reason: "the event's fields are " + (fields + commonFields).map(\.name).joined(separator: ", "))
+        }
+        return FieldHandle(name: name, format: self, layout: layout)
+    }
+
+    /// ``fieldTable``'s lookup as a call, for the rare paths of inlined accessors.
+    @usableFromInline @inline(never)
+    func layoutOutOfLine(named name: String) -> FieldLayout? {
+        fieldTable.layout(named: name)
+    }
+
     /// "ftrace/print".
     public var description: String { "\(system)/\(name)" }
 

@@ -30,12 +30,23 @@ extension Instance {
     /// The records are read from each CPU's `per_cpu/cpuN/trace_pipe_raw`, whose sub-buffers this
     /// package parses itself; with ``RecordOrder/libtracefsIterate`` the corresponding C function
     /// is `tracefs_iterate_raw_events`.
+    ///
+    /// Inlinable, with the page walk's per-record loop, so that `body` is compiled into that loop:
+    /// a call through a closure value, with the record's view built in memory for it, cost more per
+    /// record than walking the page.
+    @inlinable
     public func readRecords(
         using catalog: EventCatalog, order: RecordOrder = .timestamp,
         _ body: (borrowing Record) throws -> IterationAction
     ) throws {
-        let delivered = try RecordReader(catalog: catalog, instance: self)
-            .read(follow: false, order: order, pollInterval: .zero, body)
+        let reader = RecordReader(catalog: catalog, instance: self)
+        var delivered = 0
+        if order == .libtracefsIterate {
+            delivered = try reader.read(follow: false, order: order, pollInterval: .zero, body)
+        } else {
+            var walk = try PageWalk(reader: reader, follow: false, order: order, pollInterval: .zero)
+            delivered = try walk.deliverAll(body)
+        }
         if delivered == 0, let nothingEnabled = nothingEnabledError() { throw nothingEnabled }
     }
 
@@ -56,14 +67,31 @@ extension Instance {
     ///
     /// The corresponding C function (with ``RecordOrder/libtracefsIterate``) is
     /// `tracefs_iterate_raw_events`.
+    @inlinable
     public func followRecords(
         using catalog: EventCatalog, order: RecordOrder = .timestamp, pollInterval: Duration = .milliseconds(10),
         _ body: (borrowing Record) throws -> IterationAction
     ) throws {
         let reader = RecordReader(catalog: catalog, instance: self)
+        addFollower(reader)
+        defer { removeFollower(reader) }
+        if order == .libtracefsIterate {
+            try reader.read(follow: true, order: order, pollInterval: pollInterval, body)
+        } else {
+            var walk = try PageWalk(reader: reader, follow: true, order: order, pollInterval: pollInterval)
+            _ = try walk.deliverAll(body)
+        }
+    }
+
+    /// Registers `reader` for ``stopFollowing()``.
+    @usableFromInline
+    func addFollower(_ reader: RecordReader) {
         followers.withLock { $0.append(reader) }
-        defer { followers.withLock { $0.removeAll { $0 === reader } } }
-        try reader.read(follow: true, order: order, pollInterval: pollInterval, body)
+    }
+
+    @usableFromInline
+    func removeFollower(_ reader: RecordReader) {
+        followers.withLock { $0.removeAll { $0 === reader } }
     }
 
     /// Stops every ``followRecords(using:order:pollInterval:_:)`` in progress on this instance,
@@ -91,7 +119,8 @@ extension Instance {
 
     /// The error an empty read reports when the instance has no event enabled (`set_event` is
     /// empty); `nil` when some event is enabled, or when that cannot be read.
-    private func nothingEnabledError() -> TraceFSError? {
+    @usableFromInline
+    func nothingEnabledError() -> TraceFSError? {
         guard let directory, let enabled = KernelFile.read(directory + "/set_event"),
               enabled.allSatisfy(\.isWhitespace) else { return nil }
         return TraceFSError(.notFound, operation: "read the records of the \(self)",

@@ -40,9 +40,9 @@ public struct Record: ~Copyable, RecordFields {
     @usableFromInline let data: UnsafeRawBufferPointer
     /// Held without reference counting: the catalog's cache keeps the format alive for the whole
     /// read, and ``format`` hands out a strong reference.
-    let formatReference: Unmanaged<EventFormat>
+    @usableFromInline let formatReference: Unmanaged<EventFormat>
     /// The catalog the reader holds for the whole read; unretained, like ``format``.
-    let catalog: Unmanaged<EventCatalog>
+    @usableFromInline let catalog: Unmanaged<EventCatalog>
 
     init(format: Unmanaged<EventFormat>, record: UnsafeMutablePointer<tep_record>, cpu: Int32, catalog: Unmanaged<EventCatalog>) {
         formatReference = format
@@ -53,7 +53,7 @@ public struct Record: ~Copyable, RecordFields {
         self.catalog = catalog
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     init(format: Unmanaged<EventFormat>, data: UnsafeRawBufferPointer, cpu: Int32, timestamp: UInt64,
          lostEventsBefore: Int64, catalog: Unmanaged<EventCatalog>) {
         formatReference = format
@@ -67,6 +67,11 @@ public struct Record: ~Copyable, RecordFields {
     /// That process's command name, from the kernel's saved command lines (`saved_cmdlines`).
     public var command: String? {
         catalog.takeUnretainedValue().command(forPID: pid)
+    }
+
+    @inlinable
+    public func withFormat<Result>(_ body: (EventFormat) throws -> Result) rethrows -> Result {
+        try formatReference._withUnsafeGuaranteedRef(body)
     }
 
     @inlinable

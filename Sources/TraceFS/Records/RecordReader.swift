@@ -14,17 +14,20 @@ import Musl
 /// (``PageCursor``), merged by time stamp or CPU by CPU; ``RecordOrder/libtracefsIterate`` drives
 /// `tracefs_iterate_raw_events` instead. Each record is a ``Record`` on the stack: reading
 /// allocates nothing per record.
+@usableFromInline
 final class RecordReader {
     let catalog: EventCatalog
     let instance: Instance
-    let stopRequested: Atomic<Bool>
+    @usableFromInline let stopRequested: Atomic<Bool>
     /// A pipe whose read end becomes readable once a stop is requested: a follower polls it with
     /// the buffers' files, so that a stop wakes it at once.
     private let wakeUp: Int32
+    var wakeUpDescriptor: Int32 { wakeUp }
     private let wakeUpWriter: Int32
     /// Held by a stream's reader thread while its consumer is behind; a stop releases it.
     let credits: StreamCredits?
 
+    @usableFromInline
     init(catalog: EventCatalog, instance: Instance, credits: StreamCredits? = nil) {
         self.catalog = catalog
         self.instance = instance
@@ -48,52 +51,14 @@ final class RecordReader {
     /// Reads until the buffers are empty (`follow` false: at most what they held when the read
     /// began) or until `body` stops, ``requestStop()`` is called, or `body` throws. `afterPass` runs
     /// each time a pass has ended. Returns how many records `body` was given.
-    @discardableResult
+    @discardableResult @usableFromInline
     func read(follow: Bool, order: RecordOrder, pollInterval: Duration, afterPass: () -> Void = {},
-              _ body: RecordCallback.Body) throws -> Int {
+              _ body: (borrowing Record) throws -> IterationAction) throws -> Int {
         if order == .libtracefsIterate {
             return try readWithLibtracefs(follow: follow, pollInterval: pollInterval, afterPass: afterPass, body)
         }
-        let operation = "read the records of the \(instance)"
-        guard let directory = instance.directory else {
-            throw TraceFSError(.outOfMemory, operation: operation, reason: "libtracefs could not name its directory")
-        }
-        let buffers: PerCPUBuffers
-        do {
-            buffers = try PerCPUBuffers(instanceDirectory: directory, tracingDirectory: catalog.tracingDirectory,
-                                        operation: operation)
-        } catch {
-            // Stopped while starting: the instance may be gone already (destroy() stops first).
-            if stopRequested.load(ordering: .acquiring) { return 0 }
-            throw error
-        }
-        var walk = PageWalk(reader: self)
-        var descriptors = buffers.buffers.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
-        descriptors.append(pollfd(fd: wakeUp, events: Int16(POLLIN), revents: 0))
-        repeat {
-            catalog.allowCommandReload()
-            buffers.startPass(bounded: true)
-            walk.startPass()
-            let result: PageWalk.Outcome
-            do {
-                result = order == .perCPU ? try walk.eachCPU(buffers, body) : try walk.merged(buffers, body)
-            } catch let failure as CPUBuffer.ReadFailure {
-                if stopRequested.load(ordering: .acquiring) { break }
-                throw TraceFSError(.from(errno: failure.errno), operation: operation,
-                                   reason: "reading per_cpu/cpu\(failure.cpu)/trace_pipe_raw failed"
-                                       + (failure.errno == ENODEV ? "; the instance was removed" : ""),
-                                   function: "read", errno: failure.errno)
-            }
-            if result == .stopped { break }
-            afterPass()
-            if stopRequested.load(ordering: .acquiring) || !follow { break }
-            // A pass that read its share of some CPU goes on at once; otherwise wait for data, the
-            // poll interval, or a stop.
-            if result == .drained {
-                _ = poll(&descriptors, nfds_t(descriptors.count), Self.milliseconds(pollInterval))
-            }
-        } while !stopRequested.load(ordering: .acquiring)
-        return walk.delivered
+        var walk = try PageWalk(reader: self, follow: follow, order: order, pollInterval: pollInterval)
+        return try walk.deliverAll(afterPass: afterPass, body)
     }
 
     /// Ends a read in progress from any thread: the current record is the last.
@@ -107,7 +72,7 @@ final class RecordReader {
         credits?.release()
     }
 
-    private static func milliseconds(_ duration: Duration) -> Int32 {
+    static func milliseconds(_ duration: Duration) -> Int32 {
         let (seconds, attoseconds) = duration.components
         return Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
     }

@@ -4,6 +4,7 @@ import Dispatch
 /// the reader takes a credit per batch and waits when none is left, so that it stops reading and
 /// the kernel's own buffer (and its count of lost events) takes the excess, not this process's
 /// memory.
+@usableFromInline
 final class StreamCredits: Sendable {
     private let semaphore: DispatchSemaphore
 

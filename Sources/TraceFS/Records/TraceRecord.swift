@@ -30,6 +30,11 @@ public struct TraceRecord: Sendable, RecordFields {
     }
 
     @inlinable
+    public func withFormat<Result>(_ body: (EventFormat) throws -> Result) rethrows -> Result {
+        try formatReference._withUnsafeGuaranteedRef(body)
+    }
+
+    @inlinable
     public func withUnsafeData<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
         try batch.bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[range])) }
     }

@@ -41,14 +41,6 @@ struct CPUBuffer {
         return .empty
     }
 
-    /// Moves to the next event, reading the next sub-buffer when this one is done.
-    @inline(__always)
-    mutating func advance(layout: RingBufferLayout) throws(ReadFailure) {
-        if cursor.next() { return }
-        hasEvent = false
-        _ = try fill(layout: layout)
-    }
-
     struct ReadFailure: Error {
         let cpu: Int32
         let errno: Int32

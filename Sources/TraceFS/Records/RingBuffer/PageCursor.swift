@@ -3,29 +3,40 @@
 /// keeps the data's length in the next word, padding skips, a time extend adds the bits above
 /// `time_delta`, an absolute time stamp replaces the time.
 ///
-/// Nothing here allocates or retains: the cursor points into a page its owner keeps.
+/// Nothing here allocates or retains: the cursor points into a page its owner keeps. Inlinable, so
+/// that the walk over a page is compiled into the caller of ``Instance/readRecords(using:order:_:)``
+/// together with its closure.
+@usableFromInline
 struct PageCursor {
-    private var data: UnsafeRawPointer
+    @usableFromInline var data: UnsafeRawPointer
     /// Bytes of events on the page (the commit, without its flags).
-    private var length: Int
-    private var offset = 0
-    private let layout: RingBufferLayout
+    @usableFromInline var length: Int
+    @usableFromInline var offset = 0
+    /// The event header's `type_len` values and time-delta width (from ``RingBufferLayout``), kept
+    /// here rather than the whole layout so that copying a cursor into a walk's locals stays cheap.
+    @usableFromInline let dataMaxTypeLength: UInt32
+    @usableFromInline let paddingType: UInt32
+    @usableFromInline let timeExtendType: UInt32
+    @usableFromInline let timeDeltaBits: UInt32
     /// The time of the event last returned (the page's time plus the deltas so far).
-    private(set) var timestamp: UInt64
+    @usableFromInline var timestamp: UInt64
     /// Events the kernel dropped before this page: 0, the stored count, or -1 when it dropped some
     /// without storing how many. Reported with the page's first event.
-    private(set) var lostEventsBefore: Int64
+    @usableFromInline var lostEventsBefore: Int64 = 0
+    /// The page's lost-events count until its first event takes it.
+    @usableFromInline var lostEventsOnPage: Int64
     /// The current event's data.
-    private(set) var event = UnsafeRawBufferPointer(start: nil, count: 0)
+    @usableFromInline var event = UnsafeRawBufferPointer(start: nil, count: 0)
 
     /// A cursor before the first event of `page` (`size` bytes read).
     init(page: UnsafeRawPointer, size: Int, layout: RingBufferLayout) {
-        self.layout = layout
+        (dataMaxTypeLength, paddingType, timeExtendType, timeDeltaBits) =
+            (layout.dataMaxTypeLength, layout.paddingType, layout.timeExtendType, layout.timeDeltaBits)
         data = page + layout.dataOffset
         guard size >= layout.dataOffset else {
             length = 0
             timestamp = 0
-            lostEventsBefore = 0
+            lostEventsOnPage = 0
             return
         }
         timestamp = (page + layout.timestampOffset).loadUnaligned(as: UInt64.self)
@@ -34,28 +45,30 @@ struct PageCursor {
             : UInt64((page + layout.commitOffset).loadUnaligned(as: UInt32.self))
         length = min(Int(commit & RingBufferLayout.commitMask), size - layout.dataOffset)
         if commit & RingBufferLayout.missedEventsFlag == 0 {
-            lostEventsBefore = 0
+            lostEventsOnPage = 0
         } else if commit & RingBufferLayout.missedCountStoredFlag != 0, length + 8 <= size - layout.dataOffset {
-            lostEventsBefore = (data + length).loadUnaligned(as: Int64.self)
+            lostEventsOnPage = (data + length).loadUnaligned(as: Int64.self)
         } else {
-            lostEventsBefore = -1
+            lostEventsOnPage = -1
         }
     }
 
     /// An empty cursor.
     init(layout: RingBufferLayout) {
-        self.layout = layout
+        (dataMaxTypeLength, paddingType, timeExtendType, timeDeltaBits) =
+            (layout.dataMaxTypeLength, layout.paddingType, layout.timeExtendType, layout.timeDeltaBits)
         data = UnsafeRawPointer(bitPattern: 0x10)!
         length = 0
         timestamp = 0
-        lostEventsBefore = 0
+        lostEventsOnPage = 0
     }
 
     /// Moves to the next data event; `false` at the end of the page. After the first event,
     /// ``lostEventsBefore`` is 0.
-    @inline(__always)
+    @inlinable @inline(__always)
     mutating func next() -> Bool {
-        if offset != 0 { lostEventsBefore = 0 }
+        lostEventsBefore = lostEventsOnPage
+        lostEventsOnPage = 0
         // Offsets stay below `length` (at most 2^27), so wrapping arithmetic cannot wrap: it only
         // spares the overflow checks on the per-record path.
         while offset &+ 4 <= length {
@@ -63,7 +76,7 @@ struct PageCursor {
             let type = header & 0x1F
             let delta = UInt64(header &>> 5)
             let position = offset &+ 4
-            if type != 0 && type <= layout.dataMaxTypeLength {
+            if type != 0 && type <= dataMaxTypeLength {
                 let size = Int(type &<< 2)
                 guard position &+ size <= length else { break }
                 timestamp &+= delta
@@ -81,17 +94,17 @@ struct PageCursor {
                 event = UnsafeRawBufferPointer(start: data + (position &+ 4), count: size)
                 offset = position &+ 4 &+ size
                 return true
-            case layout.paddingType:
+            case paddingType:
                 // A discarded event or the unused end of the page; its delta counts, as libtraceevent's kbuffer has it.
                 timestamp &+= delta
                 offset = position &+ Int(word)
-            case layout.timeExtendType:
-                timestamp &+= (UInt64(word) &<< UInt64(layout.timeDeltaBits)) &+ delta
+            case timeExtendType:
+                timestamp &+= (UInt64(word) &<< UInt64(timeDeltaBits)) &+ delta
                 offset = position &+ 4
             default:
                 // An absolute time stamp holds the low 59 bits; the top ones stay.
                 let topBits: UInt64 = 0xF8 << 56
-                timestamp = ((UInt64(word) &<< UInt64(layout.timeDeltaBits)) &+ delta) | (timestamp & topBits)
+                timestamp = ((UInt64(word) &<< UInt64(timeDeltaBits)) &+ delta) | (timestamp & topBits)
                 offset = position &+ 4
             }
         }
