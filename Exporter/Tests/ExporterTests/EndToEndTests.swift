@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TraceFS
 #if canImport(Glibc)
@@ -105,11 +106,11 @@ struct EndToEndTests {
         return value[1] as? String
     }
 
-    /// A real Prometheus scraping 127.0.0.1:`target` every second, its data in `directory`.
-    static func startPrometheus(scraping target: UInt16, in directory: URL) throws -> Child {
+    /// A real Prometheus scraping 127.0.0.1:`target` every `interval` seconds, its data in `directory`.
+    static func startPrometheus(scraping target: UInt16, every interval: Int = 1, in directory: URL) throws -> Child {
         let configuration = directory.appendingPathComponent("prometheus.yml")
         try """
-            global: {scrape_interval: 1s, evaluation_interval: 1s}
+            global: {scrape_interval: \(interval)s, scrape_timeout: \(interval)s, evaluation_interval: \(interval)s}
             scrape_configs:
               - job_name: tracefs
                 static_configs: [{targets: ["127.0.0.1:\(target)"]}]
@@ -214,5 +215,78 @@ struct EndToEndTests {
         #expect(exit == .code(0))
         #expect(Support.kernelObjects(of: pid).isEmpty)
         #expect(foreign.exists)
+    }
+
+    @Test("Prometheus scraping across SIGKILL and restart: counts up to the kill recorded, the restarted run's counts exact, nothing left")
+    func churnWithPrometheus() throws {
+        let directory = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let workload = try Self.workload(in: directory)
+        let config = try Self.config(workload: workload, in: directory)
+        let prometheus = try Self.startPrometheus(scraping: Self.port, in: directory)
+        defer { _ = Self.terminate(prometheus) }
+        func waitFor(_ expression: String, _ expected: String) -> String? {
+            var value: String?
+            let deadline = ContinuousClock.now + .seconds(30)
+            while ContinuousClock.now < deadline {
+                value = Self.query(expression)
+                if value == expected { break }
+                usleep(250_000)
+            }
+            return value
+        }
+
+        let first = try Self.start(config: config, log: directory.appendingPathComponent("first.log"))
+        #expect(try Support.run(workload, ["25"]).status == 0)
+        #expect(waitFor("workload_ticks_total", "25") == "25", "\(Self.prometheusLog(in: directory))")
+
+        // Our own scrapes, as fast as they go, while the first run is killed and the second starts:
+        // each answer is the first run's 25 or the second run's counts, which only grow to 10.
+        let scrapes = Scrapes()
+        let scraper = Thread {
+            while !scrapes.stop.load(ordering: .relaxed) {
+                if let (code, text) = Support.get(port: Self.port, path: "/metrics", timeout: 2), code == 200,
+                   let value = Self.value(of: "workload_ticks_total", in: text) {
+                    scrapes.values.withLock { $0.append(value) }
+                }
+                usleep(5_000)
+            }
+            scrapes.done.store(true, ordering: .releasing)
+        }
+        scraper.start()
+        let killed = first.pid
+        first.kill()
+        #expect(waitFor("up{job=\"tracefs\"}", "0") == "0", "Prometheus saw the exporter down")
+        let second = try Self.start(config: config, log: directory.appendingPathComponent("second.log"))
+        #expect(Support.kernelObjects(of: killed).isEmpty, "\(Support.kernelObjects(of: killed))")
+        #expect(try Support.run(workload, ["10"]).status == 0)
+        #expect(waitFor("workload_ticks_total", "10") == "10")
+        scrapes.stop.store(true, ordering: .relaxed)
+        while !scrapes.done.load(ordering: .acquiring) { usleep(10_000) }
+
+        let seen = scrapes.values.withLock { $0 }
+        let before = seen.prefix { $0 == 25 }
+        let after = seen.dropFirst(before.count)
+        #expect(!after.isEmpty, "no scrape of the second run")
+        #expect(after.allSatisfy { $0 <= 10 } && zip(after, after.dropFirst()).allSatisfy { $0 <= $1 }, "\(seen)")
+        #expect(after.last == 10, "\(seen)")
+        // Prometheus kept the first run's count and saw exactly one counter reset.
+        #expect(Self.query("max_over_time(workload_ticks_total[5m])") == "25")
+        #expect(Self.query("resets(workload_ticks_total[5m])") == "1")
+        #expect(Self.query("up{job=\"tracefs\"}") == "1")
+
+        let pid = second.pid
+        let (exit, took) = Self.terminate(second)
+        #expect(exit == .code(0))
+        #expect(took < .seconds(5))
+        #expect(Support.kernelObjects(of: pid).isEmpty)
+        #expect(Support.kernelObjects(of: killed).isEmpty)
+    }
+
+    /// What the scraping thread saw. Sendable: all of it is a mutex or atomics.
+    final class Scrapes: Sendable {
+        let values = Mutex<[UInt64]>([])
+        let stop = Atomic<Bool>(false)
+        let done = Atomic<Bool>(false)
     }
 }
