@@ -18,7 +18,8 @@ enum EndToEndGate {
 
 /// The exporter as a process on this machine's kernel: uprobes, a scrape, a real Prometheus,
 /// SIGTERM and SIGKILL. Loopback only.
-@Suite("End to end", .serialized, .enabled(if: EndToEndGate.canRun, "needs root, uprobe events, cc and Prometheus"))
+@Suite("End to end", .serialized,
+       .enabled(if: EndToEndGate.canRun, "on the host only (it compiles a C workload); needs root, uprobe events, cc and Prometheus"))
 struct EndToEndTests {
     static let port: UInt16 = 19435
     static let prometheusPort: UInt16 = 19090

@@ -45,7 +45,7 @@ enum Support {
 
     /// `promtool check metrics` on `text`.
     static func promtool(_ text: String) throws -> (status: Int32, output: String) {
-        try run("/usr/bin/promtool", ["check", "metrics"], input: text)
+        try run("/usr/bin/promtool", ["check", "metrics"], input: text, timeout: KernelGate.inGuest ? .seconds(180) : .seconds(60))
     }
 
     static var hasPromtool: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool") }

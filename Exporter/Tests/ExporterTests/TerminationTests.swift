@@ -34,7 +34,8 @@ struct TerminationTests {
     }
 
     /// How long a signalled exporter may take to exit: it finishes arming, then removes it all.
-    static let exitBound: Duration = KernelGate.inGuest ? .seconds(30) : .seconds(5)
+    /// In the guest the whole start comes first (a debug build parsing /proc/kallsyms under TCG).
+    static let exitBound: Duration = KernelGate.inGuest ? .seconds(60) : .seconds(5)
 
     /// Sends SIGTERM to a fresh exporter when `trigger` says so, then checks a clean exit and an
     /// empty kernel.
@@ -59,7 +60,7 @@ struct TerminationTests {
         let directory = try Support.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let config = try Self.config(in: directory)
-        let delays: [Int] = KernelGate.inGuest ? [0, 5, 50, 300, 1000] : [0, 1, 2, 5, 10, 20, 50, 100, 200, 400]
+        let delays: [Int] = KernelGate.inGuest ? [0, 50, 1000] : [0, 1, 2, 5, 10, 20, 50, 100, 200, 400]
         for (run, delay) in delays.enumerated() {
             try signalled(config: config, directory: directory, run: run, blockingTermination: true) { _ in
                 usleep(UInt32(delay * 1000))
@@ -73,7 +74,7 @@ struct TerminationTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let config = try Self.config(in: directory)
         var caught = 0
-        for run in 0..<(KernelGate.inGuest ? 3 : 8) {
+        for run in 0..<(KernelGate.inGuest ? 2 : 8) {
             try signalled(config: config, directory: directory, run: run, blockingTermination: false) { exporter in
                 let deadline = ContinuousClock.now + .seconds(60)
                 while ContinuousClock.now < deadline, exporter.isRunning, Support.kernelObjects(of: exporter.pid).isEmpty {}
