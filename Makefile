@@ -107,6 +107,7 @@ test-exporter: deps mount-tracefs
 test-guest: deps
 	swift build $(SWIFT_FLAGS)
 	swift build --build-tests $(SWIFT_FLAGS)
+	cd Exporter && swift build --build-tests $(SWIFT_FLAGS)
 	scripts/guest-test
 
 ## The exec-open example: on this kernel when it has kprobe events, otherwise in the guest.

@@ -56,9 +56,7 @@ struct ConfigChecks {
     private func check(_ probe: Probe, path: [ConfigPath]) throws(ConfigError) {
         let args = probe.fetchArgs?.joined(separator: " ")
         for (index, arg) in (probe.fetchArgs ?? []).enumerated() {
-            if arg.isEmpty || arg.contains(where: { $0.isWhitespace }) {
-                throw fail(path + [.key("fetch_args"), .index(index)], "a fetch argument is one word, such as size=%di:u64")
-            }
+            if let problem = Self.fetchArgumentProblem(arg) { throw fail(path + [.key("fetch_args"), .index(index)], problem) }
         }
         do {
             switch probe.type {
@@ -110,13 +108,64 @@ struct ConfigChecks {
                 throw fail(here + [.key("field")], "no field '\(filter.field)' in this probe's events; fields: "
                            + (fields.sorted() + Self.commonFields.sorted()).joined(separator: ", "))
             }
-            guard Self.operators[filter.op] != nil else {
+            guard let comparison = Self.operators[filter.op] else {
                 throw fail(here + [.key("op")], "unknown operator; use one of == != < <= > >= & ~")
             }
-            if filter.value.contains(where: { $0.isNewline || $0 == "\"" || $0 == "#" || $0 == "\0" }) {
-                throw fail(here + [.key("value")], "a filter value may not contain newlines, quotes, `#` or NUL")
+            if filter.value.contains(where: { $0.isNewline || $0 == "\"" || $0 == "#" || $0 == "\0" })
+                || filter.value.unicodeScalars.contains(where: Self.isControlOrFormat) {
+                throw fail(here + [.key("value")], "a filter value may not contain newlines, quotes, `#`, NUL or control characters")
+            }
+            let isString = Self.stringFields(of: probe).contains(filter.field)
+            if isString {
+                guard [.equal, .notEqual, .matches].contains(comparison) else {
+                    throw fail(here + [.key("op")], "'\(filter.field)' is a string: compare it with ==, != or ~")
+                }
+            } else {
+                guard comparison != .matches else {
+                    throw fail(here + [.key("op")], "'\(filter.field)' is a number: ~ compares strings")
+                }
+                guard Int64(filter.value) != nil || UInt64(filter.value) != nil else {
+                    throw fail(here + [.key("value")], "'\(filter.field)' is a number: the value must be a decimal integer")
+                }
             }
         }
+    }
+
+    /// Why a fetch argument cannot be one, or nil: it is `name=spec`, the name a C identifier, the
+    /// whole one word of printable ASCII without `#` (which starts a comment in the kernel's parser).
+    static func fetchArgumentProblem(_ arg: String) -> String? {
+        if arg.isEmpty || arg.contains(where: { $0.isWhitespace }) { return "a fetch argument is one word, such as size=%di:u64" }
+        if !arg.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) }) {
+            return "a fetch argument is printable ASCII, such as size=%di:u64"
+        }
+        if arg.contains("#") { return "`#` starts a comment in the kernel's probe parser" }
+        guard let equals = arg.firstIndex(of: "="), arg.index(after: equals) < arg.endIndex else {
+            return "a fetch argument is name=spec, such as size=%di:u64 (the name is the field metrics use)"
+        }
+        let name = arg[..<equals]
+        guard name.utf8.count <= 63, let first = name.unicodeScalars.first,
+              first == "_" || ("a"..."z").contains(first) || ("A"..."Z").contains(first),
+              name.unicodeScalars.allSatisfy({ $0 == "_" || ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) })
+        else { return "the field name '\(name)' is not a C identifier (letters, digits and _, not starting with a digit)" }
+        return nil
+    }
+
+    /// Control, C1, bidirectional formatting and other invisible format characters.
+    static func isControlOrFormat(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.properties.generalCategory == .format
+            || scalar.value == 0x2028 || scalar.value == 0x2029
+    }
+
+    /// The probe's fetched fields that are strings (`:string`, `:ustring`, `$comm`); the others,
+    /// and the common fields, are numbers.
+    static func stringFields(of probe: Probe) -> Set<String> {
+        Set((probe.fetchArgs ?? []).compactMap { arg -> String? in
+            let parts = arg.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { return nil }
+            let spec = parts[1]
+            let type = spec.split(separator: ":").last.map(String.init) ?? ""
+            return spec.lowercased() == "$comm" || ["string", "ustring", "symstr"].contains(type) ? String(parts[0]) : nil
+        })
     }
 
     private func field(_ probe: Probe, _ key: String) -> Bool {
@@ -137,7 +186,9 @@ struct ConfigChecks {
             if probe.symbol != nil, text.contains("function") || text.contains("symbol") { return .key("symbol") }
             if text.contains("offset") { return .key("offset") }
             if text.contains("file") || text.contains("path") || text.contains("ELF") { return .key("file") }
-        } else if text.contains("address") || text.contains("%return") {
+        } else if text.contains("address") || text.contains("%return") || text.contains("function")
+                    || text.contains("symbol") || text.contains("kallsyms")
+                    || (text.contains("bytes long") && (probe.address?.utf8.count ?? 0) > 1024) {
             return .key("address")
         }
         if text.contains("maxActive") { return .key("max_active") }
@@ -235,6 +286,10 @@ struct ConfigChecks {
                 }
                 _ = try DynamicEvent.kprobe(system: "check", event: "entry", address: function)
             case (nil, let file?):
+                // The file alone first, so that its faults are reported at `file:`.
+                do { _ = try DynamicEvent.uprobe(system: "check", event: "entry", file: file, offset: 0) } catch {
+                    throw fail(path + [.key("file")], error.description)
+                }
                 _ = try Self.userFunction(file: file, symbol: latency.symbol, offset: latency.offset)
             case (nil, nil):
                 throw fail(path, "latency needs `function:` (kernel) or `file:` with `symbol:` or `offset:`")
@@ -243,6 +298,12 @@ struct ConfigChecks {
             }
         } catch let error as ConfigError {
             throw error
+        } catch let error as TraceFSError {
+            let text = error.reason
+            let key = latency.function != nil ? "function"
+                : text.contains("file path") || text.contains("no such file") || text.contains("ELF") || latency.symbol == nil ? "file"
+                : "symbol"
+            throw fail(path + [.key(key)], error.description)
         } catch {
             throw fail(path + [.key(latency.function != nil ? "function" : latency.symbol != nil ? "symbol" : "file")], "\(error)")
         }

@@ -33,6 +33,21 @@ struct TraceFSExporter: AsyncParsableCommand {
     @Flag(help: "Check the configuration (syntax, probes, symbols) without touching the kernel, then exit.")
     var check = false
 
+    /// ArgumentParser's `main`, with the signal handlers installed before anything else runs.
+    static func main() async {
+        TerminationSignals.install()
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     func validate() throws {
         guard Self.hostAndPort(listen) != nil else { throw ValidationError("--listen is HOST:PORT, such as 127.0.0.1:9435") }
         guard path.hasPrefix("/"), !path.contains(where: { $0.isWhitespace }) else {
@@ -70,8 +85,8 @@ struct TraceFSExporter: AsyncParsableCommand {
             throw ExitCode(2)
         }
 
-        // Signals are swift-service-lifecycle's; the sessions end on its path below.
-        TraceSession.endsOnTerminationSignals = false
+        // SIGTERM and SIGINT are caught from the start (see TerminationSignals): the sessions
+        // end on the paths below, also when a signal comes while the probes are being made.
         do {
             let report = try TraceSession.removeOrphans()
             if !report.groups.isEmpty || !report.instances.isEmpty {
@@ -81,12 +96,24 @@ struct TraceFSExporter: AsyncParsableCommand {
         } catch {
             logger.warning("could not remove all leftovers of killed runs", metadata: ["error": "\(error)"])
         }
+        if let signal = TerminationSignals.received {
+            logger.info("stopped before arming", metadata: ["signal": "\(signal)"])
+            return
+        }
         let runtime = ExporterRuntime(config: loaded, logger: logger)
         do {
             try runtime.arm()
         } catch {
             printError("tracefs-exporter: \(error)")
             throw ExitCode(1)
+        }
+        if let signal = TerminationSignals.received {
+            logger.info("stopped while arming", metadata: ["signal": "\(signal)"])
+            do { try runtime.shutdown() } catch {
+                printError("tracefs-exporter: could not remove everything: \(error)")
+                throw ExitCode(1)
+            }
+            return
         }
 
         let router = Router()
@@ -97,8 +124,12 @@ struct TraceFSExporter: AsyncParsableCommand {
         }
         let (host, port) = Self.hostAndPort(listen) ?? ("127.0.0.1", 9435)
         let app = Application(router: router, configuration: .init(address: .hostname(host, port: port)), logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint],
-                                                      logger: logger))
+        // The signals reach the group through TerminationSignals.Service: its return shuts the
+        // group down gracefully (the server stops, then the cleanup below runs).
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: app),
+                       .init(service: TerminationSignals.Service(), successTerminationBehavior: .gracefullyShutdownGroup)],
+            logger: logger))
         do {
             try await group.run()
         } catch {

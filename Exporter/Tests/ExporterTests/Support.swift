@@ -31,33 +31,21 @@ enum Support {
         return url
     }
 
-    /// Runs a command to its end (bounded by `timeout`), returning status and output.
+    /// Runs a command to its end (bounded by `timeout`, then SIGKILL), returning its exit status
+    /// (128 + the signal when a signal ended it) and its standard output and error.
     @discardableResult
-    static func run(_ path: String, _ arguments: [String], input: String? = nil, timeout: Duration = .seconds(60))
-        throws -> (status: Int32, output: String)
+    static func run(_ path: String, _ arguments: [String], argv0: String? = nil, input: String? = nil,
+                    timeout: Duration = .seconds(60)) throws -> (status: Int32, output: String)
     {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        let stdin = Pipe()
-        process.standardInput = stdin
-        try process.run()
-        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-        try? stdin.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning, ContinuousClock.now < deadline { usleep(10_000) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let child = try Child(path, arguments, argv0: argv0, input: input, captureOutput: true)
+        let output = child.readOutput(until: ContinuousClock.now + timeout)
+        let exit = child.wait(timeout: .zero) ?? child.kill()
+        return (exit.status, output)
     }
 
     /// `promtool check metrics` on `text`.
     static func promtool(_ text: String) throws -> (status: Int32, output: String) {
-        try run("/usr/bin/promtool", ["check", "metrics"], input: text)
+        try run("/usr/bin/promtool", ["check", "metrics"], input: text, timeout: KernelGate.inGuest ? .seconds(180) : .seconds(60))
     }
 
     static var hasPromtool: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool") }
