@@ -69,10 +69,13 @@ struct ShellWorkload {
     /// The file whose creation lets the workload go on.
     var go: String { directory + "/go" }
 
-    func arguments(opens: Int, waitsForGo: Bool = true, holdSeconds: String = "0.3") -> [String] {
+    /// `otherOpens` opens of /swtf-cli-other follow the opens of /swtf-cli-nonexistent, for filters
+    /// that must keep one and drop the other.
+    func arguments(opens: Int, otherOpens: Int = 0, waitsForGo: Bool = true, holdSeconds: String = "0.3") -> [String] {
         let wait = waitsForGo ? "while [ ! -e \(go) ]; do sleep 0.01; done; " : ""
+        let other = otherOpens == 0 ? "" : "i=0; while [ $i -lt \(otherOpens) ]; do true < /swtf-cli-other; i=$((i + 1)); done; "
         return ["/bin/sh", "-c", "exec 2>/dev/null; \(wait)i=0; while [ $i -lt \(opens) ]; do true < /swtf-cli-nonexistent; "
-                    + "i=$((i + 1)); done; sleep \(holdSeconds)"]
+                    + "i=$((i + 1)); done; \(other)sleep \(holdSeconds)"]
     }
 
     /// Lets the workload go on.

@@ -1,0 +1,210 @@
+import Foundation
+import Testing
+import TraceFS
+
+/// The tool against the guest's kernel (kprobes, synthetic events, histograms) and a shell
+/// workload whose opens are known, and `reap` after a SIGKILL on any kernel with uprobes.
+extension KernelSuite.CommandLineTests {
+    /// The name of the tracefs process `pid`'s session instance, once the file `file(name)` (a
+    /// path inside the instance) reads as `ready` says; `nil` when that has not happened in a minute.
+    static func waitForSession(of pid: Int32, file: (String) -> String, _ ready: (String) -> Bool) async throws -> String? {
+        for _ in 0..<1200 {
+            if let name = try Instance.names().first(where: { $0.hasPrefix("swtf_\(pid)_") }),
+               ready(readKernelFile("/sys/kernel/tracing/instances/\(name)/\(file(name))")) {
+                return name
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+
+    /// Runs the tool; once `file` of its session's instance reads as `ready` says, lets the
+    /// workload `target` go on, waits for it to end, waits a moment for the tool to read what it
+    /// caused, and sends the tool SIGINT. Returns the tool's run and its instance's name.
+    static func runUntilWorkloadEnds(_ arguments: [String], workload: ShellWorkload, target: pid_t, file: (String) -> String,
+                                     _ ready: (String) -> Bool) async throws -> (ChildRun, String?) {
+        let running = try #require(CapturedRun(arguments))
+        let instance = try await waitForSession(of: running.pid, file: file, ready)
+        workload.release()
+        _ = ChildRun.wait(target)
+        if instance == nil { kill(running.pid, SIGKILL) }
+        try await Task.sleep(for: .seconds(KernelFeatures.inGuest ? 5 : 1))
+        kill(running.pid, SIGINT)
+        let run = running.finish()
+        try #require(instance != nil, "the tool never armed: \(run.output)")
+        return (run, instance)
+    }
+
+    @Test(.enabled(if: KernelFeatures.histograms), arguments: [false, true])
+    func histCountsAProcesssOpens(json: Bool) async throws {
+        try await ShellWorkload.with { workload in
+            let target = try #require(ChildRun.start(workload.arguments(opens: 6), environment: [:]))
+            defer { workload.release(); _ = ChildRun.wait(target) }
+            let (run, instance) = try await Self.runUntilWorkloadEnds(
+                [tool, "hist", "syscalls:sys_enter_openat", "--key", "common_pid", "--filter", "common_pid == \(target)"]
+                    + (json ? ["--json"] : []),
+                workload: workload, target: target, file: { _ in "events/syscalls/sys_enter_openat/trigger" }) { $0.contains("hist:") }
+            #expect(run.status == 130, "\(run.output)")
+            if json {
+                let lines = run.output.split(separator: "\n")
+                #expect(lines.count == 1, "\(run.output)")
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Int], "\(run.output)")
+                #expect(object == ["common_pid": Int(target), "hitcount": 6], "\(run.output)")
+            } else {
+                let pid = String(target)
+                #expect(run.output == "common_pid  hitcount\n" + pid + String(repeating: " ", count: max(0, 10 - pid.count))
+                            + "         6\n\ntotals: 1 row(s)\n", "\(run.output)")
+            }
+            #expect(try !Instance.names().contains { $0 == instance })
+            #expect(!readKernelFile("/sys/kernel/tracing/events/syscalls/sys_enter_openat/trigger").contains("hist:"))
+        }
+    }
+
+    /// Each open of the shell's is one synthetic event (sys_enter_openat joined to its exit) with
+    /// the pid and the open's result, -2 (ENOENT).
+    static func openQuery(_ pid: pid_t) -> String {
+        "SELECT start.common_pid AS pid, end.ret AS ret FROM syscalls.sys_enter_openat AS start "
+            + "JOIN syscalls.sys_exit_openat AS end ON start.common_pid = end.common_pid WHERE start.common_pid == \(pid)"
+    }
+
+    /// The enable file of the synthetic event `tracefs sql` names after its session's instance.
+    static func syntheticEnable(_ instance: String) -> String { "events/synthetic/\(instance)/enable" }
+
+    @Test(.enabled(if: KernelFeatures.synthetic && KernelFeatures.histograms))
+    func sqlPrintsOneEventPerJoinedPair() async throws {
+        try await ShellWorkload.with { workload in
+            let target = try #require(ChildRun.start(workload.arguments(opens: 5), environment: [:]))
+            defer { workload.release(); _ = ChildRun.wait(target) }
+            let (run, instance) = try await Self.runUntilWorkloadEnds([tool, "sql", Self.openQuery(target)], workload: workload,
+                                                                      target: target, file: Self.syntheticEnable) { $0.hasPrefix("1") }
+            // The synthetic event is named after the session.
+            let name = try #require(instance)
+            #expect(run.status == 130, "\(run.output)")
+            let lines = run.output.split(separator: "\n").map(String.init)
+            #expect(lines.count == 5, "\(run.output)")
+            for line in lines {
+                // "              sh-1234    [000]    12.345678: swtf_99_..._1: pid=1234 ret=-2"
+                #expect(line.drop { $0 == " " }.hasPrefix("sh-\(target) "), "\(line)")
+                #expect(line.hasSuffix(": \(name): pid=\(target) ret=-2"), "\(line)")
+            }
+            #expect(!readKernelFile("/sys/kernel/tracing/synthetic_events").contains(name))
+            #expect(try !Instance.names().contains(name))
+        }
+    }
+
+    @Test(.enabled(if: KernelFeatures.synthetic && KernelFeatures.histograms))
+    func sqlJSONLinesCarryTheSelectedFields() async throws {
+        try await ShellWorkload.with { workload in
+            let target = try #require(ChildRun.start(workload.arguments(opens: 4), environment: [:]))
+            defer { workload.release(); _ = ChildRun.wait(target) }
+            let running = try #require(CapturedRun([tool, "sql", Self.openQuery(target), "--json", "-n", "4"]))
+            let armed = try await Self.waitForSession(of: running.pid, file: Self.syntheticEnable) { $0.hasPrefix("1") } != nil
+            if !armed { kill(running.pid, SIGKILL) }
+            workload.release()
+            let run = running.finish()
+            try #require(armed, "\(run.output)")
+            #expect(run.status == 0, "\(run.output)")
+            let lines = run.output.split(separator: "\n")
+            #expect(lines.count == 4, "\(run.output)")
+            for line in lines {
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
+                #expect(object["system"] as? String == "synthetic")
+                #expect((object["event"] as? String)?.hasPrefix("swtf_\(running.pid)_") == true, "\(line)")
+                #expect(object["pid"] as? Int == Int(target) && object["comm"] as? String == "sh", "\(line)")
+                let fields = try #require(object["fields"] as? [String: Int], "\(line)")
+                #expect(fields == ["pid": Int(target), "ret": -2], "\(line)")
+            }
+        }
+    }
+
+    @Test(.enabled(if: KernelFeatures.kprobes))
+    func traceJSONOfACommandsOpens() async throws {
+        try await ShellWorkload.with { workload in
+            let name = Self.uniqueName("jsonopen")
+            let run = ChildRun.run([tool, "trace", "p:\(name) do_sys_openat2 file=+0($arg2):ustring",
+                                    "--filter", #"file == "/swtf-cli-nonexistent""#, "--json", "--"]
+                                   + workload.arguments(opens: 3, otherOpens: 2, waitsForGo: false, holdSeconds: "0"))
+            #expect(run.status == 0, "\(run.output)")
+            let lines = run.output.split(separator: "\n")
+            #expect(lines.count == 3, "\(run.output)")
+            var pids: Set<Int> = []
+            for line in lines {
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
+                #expect(object["event"] as? String == name)
+                #expect((object["system"] as? String)?.hasPrefix("swtf_") == true)
+                #expect(object["comm"] as? String == "sh")
+                pids.insert(try #require(object["pid"] as? Int))
+                #expect(object["timestamp_ns"] is Int && object["cpu"] is Int && object["time"] is Double)
+                let fields = try #require(object["fields"] as? [String: Any])
+                #expect(fields["file"] as? String == "/swtf-cli-nonexistent", "\(line)")
+                // A kernel address, above Int.max: an NSNumber holding a UInt64.
+                #expect((fields["__probe_ip"] as? NSNumber)?.uint64Value ?? 0 > 0xffff_8000_0000_0000, "\(line)")
+            }
+            #expect(pids.count == 1, "\(run.output)")
+            try Self.expectNothingLeft(event: name)
+        }
+    }
+
+    @Test(.enabled(if: KernelFeatures.kprobes))
+    func pidAndFilterSelectOneShellsOpens() async throws {
+        try await ShellWorkload.with { workload in
+            let name = Self.uniqueName("pidopen")
+            let traced = try #require(ChildRun.start(workload.arguments(opens: 4, otherOpens: 3), environment: [:]))
+            let other = try #require(ChildRun.start(workload.arguments(opens: 4, otherOpens: 3), environment: [:]))
+            defer { workload.release(); _ = ChildRun.wait(traced); _ = ChildRun.wait(other) }
+            let run = try await Self.runWhenArmed([tool, "trace", "p:\(name) do_sys_openat2 file=+0($arg2):ustring",
+                                                   "-p", String(traced), "--filter", #"file == "/swtf-cli-nonexistent""#,
+                                                   "-d", "600"],
+                                                  event: name, release: workload.release)
+            #expect(run.status == 0, "\(run.output)")
+            let lines = run.output.split(separator: "\n")
+            #expect(lines.count == 4, "\(run.output)")
+            #expect(lines.allSatisfy { $0.contains("sh-\(traced) ") && $0.hasSuffix(#"file="/swtf-cli-nonexistent""#) },
+                    "\(run.output)")
+            try Self.expectNothingLeft(event: name)
+        }
+    }
+
+    /// libc's path, for uprobes that need no compiler (the guest has none).
+    static let libc = "/lib/x86_64-linux-gnu/libc.so.6"
+
+    @Test(.enabled(if: KernelFeatures.uprobes && access("/lib/x86_64-linux-gnu/libc.so.6", R_OK) == 0))
+    func reapAfterAKillRemovesOnlyThatSessionsObjects() async throws {
+        let killed = Self.uniqueName("reapkilled"), alive = Self.uniqueName("reapalive")
+        // A foreign tool's uprobe, which reap must leave alone.
+        let foreign = "clitest_foreign_\(getpid())/reap"
+        let resolved = try DynamicEvent.uprobe(system: "check", event: "entry", file: Self.libc, symbol: "getpid")
+        #expect(OtherTool.write("p:\(foreign) \(try #require(resolved.address))") == 0)
+        defer { OtherTool.remove(foreign) }
+        let first = try #require(ChildRun.start([tool, "trace", "p:\(killed) \(Self.libc):getpid"], environment: [:]))
+        let second = try #require(ChildRun.start([tool, "trace", "p:\(alive) \(Self.libc):getpid"], environment: [:]))
+        var ready = false
+        for _ in 0..<1200 where !ready {
+            let events = try DynamicEvent.all()
+            ready = events.contains { $0.event == killed } && events.contains { $0.event == alive }
+            if !ready { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        kill(first, SIGKILL)
+        _ = ChildRun.wait(first)
+        if !ready { kill(second, SIGKILL); _ = ChildRun.wait(second); _ = try? TraceSession.removeOrphans() }
+        try #require(ready, "the two traces never created their probes")
+        let aliveInstance = try Instance.names().first { $0.hasPrefix("swtf_\(second)_") }
+
+        let run = ChildRun.run([tool, "reap"])
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.output.contains("removed group swtf_\(first)_"), "\(run.output)")
+        #expect(!run.output.contains("swtf_\(second)_"), "\(run.output)")
+        try Self.expectNothingLeft(pid: first, event: killed)
+        let events = try DynamicEvent.all()
+        #expect(events.contains { $0.event == alive && $0.system.hasPrefix("swtf_\(second)_") }, "\(events)")
+        #expect(events.contains { "\($0.system)/\($0.event)" == foreign }, "\(events)")
+        let instances = try Instance.names()
+        #expect(aliveInstance != nil && instances.contains { $0 == aliveInstance })
+
+        // The live trace still ends normally and removes its own.
+        kill(second, SIGTERM)
+        let status = ChildRun.wait(second)
+        #expect(status & 0x7F == 0 && (status >> 8) & 0xFF == 143)
+        try Self.expectNothingLeft(pid: second, event: alive)
+    }
+}
