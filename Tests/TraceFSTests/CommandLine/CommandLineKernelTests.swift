@@ -207,4 +207,79 @@ extension KernelSuite.CommandLineTests {
         #expect(status & 0x7F == 0 && (status >> 8) & 0xFF == 143)
         try Self.expectNothingLeft(pid: second, event: alive)
     }
+
+    // MARK: - Kernel stacks (-s)
+
+    /// The events of `trace -s` output, each with its ` => frame` lines; every frame must read as
+    /// the kernel's %pS (`symbol+0xOFFSET/0xSIZE`, ` [module]` for a module's).
+    static func stacks(in output: String) -> [(event: String, frames: [String])] {
+        var events: [(event: String, frames: [String])] = []
+        for line in output.split(separator: "\n").map(String.init) {
+            if line.hasPrefix(" => ") {
+                #expect(isFrame(String(line.dropFirst(4))), "\(line)")
+                if !events.isEmpty { events[events.count - 1].frames.append(String(line.dropFirst(4))) }
+                else { Issue.record("a stack before any event: \(output)") }
+            } else {
+                events.append((line, []))
+            }
+        }
+        return events
+    }
+
+    static func isFrame(_ frame: String) -> Bool {
+        let parts = frame.split(separator: " ", maxSplits: 1)
+        guard let symbol = parts.first, let plus = symbol.firstIndex(of: "+") else { return false }
+        let name = symbol[..<plus], place = symbol[symbol.index(after: plus)...].split(separator: "/")
+        return !name.isEmpty && name.allSatisfy { $0.isLetter || $0.isNumber || "_.$".contains($0) }
+            && place.count == 2 && place.allSatisfy { $0.hasPrefix("0x") && UInt64($0.dropFirst(2), radix: 16) != nil }
+            && (parts.count == 1 || (parts[1].hasPrefix("[") && parts[1].hasSuffix("]")))
+    }
+
+    @Test(.enabled(if: KernelFeatures.kprobes))
+    func stackOfAKprobeStartsAtTheProbedFunction() async throws {
+        try await ShellWorkload.with { workload in
+            let name = Self.uniqueName("stack")
+            let run = ChildRun.run([tool, "trace", "-s", "p:\(name) do_sys_openat2 file=+0($arg2):ustring",
+                                    "--filter", #"file == "/swtf-cli-nonexistent""#, "--"]
+                                   + workload.arguments(opens: 2, waitsForGo: false, holdSeconds: "0"))
+            #expect(run.status == 0, "\(run.output)")
+            let events = Self.stacks(in: run.output)
+            #expect(events.count == 2, "\(run.output)")
+            for (event, frames) in events {
+                #expect(event.contains(": \(name): __probe_ip="), "\(run.output)")
+                // From the probed instruction (the kprobe's registers) outwards: the syscall's path.
+                #expect(frames.first?.hasPrefix("do_sys_openat2+0x") == true, "\(run.output)")
+                #expect(frames.contains { $0.hasPrefix("__x64_sys_openat+") || $0.hasPrefix("do_syscall_64+") }, "\(run.output)")
+            }
+            try Self.expectNothingLeft(event: name)
+        }
+    }
+
+    @Test(.enabled(if: KernelFeatures.uprobes && SymbolTestPrograms.available))
+    func stackOfAUprobeIsTheKernelsPathToItsHandler() async throws {
+        try await CommandLineTestProgram.with { program in
+            let name = Self.uniqueName("ustack")
+            let run = ChildRun.run([tool, "trace", "-s", "p:\(name) \(program.path):swtf_target", "--", program.path, "3"])
+            #expect(run.status == 0, "\(run.output)")
+            let events = Self.stacks(in: run.output)
+            #expect(events.count == 3, "\(run.output)")
+            for (event, frames) in events {
+                #expect(event.contains(": \(name): __probe_ip=0x"), "\(run.output)")
+                // The kernel stack of a uprobe hit: the breakpoint's return to user space, which runs
+                // the uprobe handlers. (The user-space stack is not read.)
+                #expect(frames.contains { $0.hasPrefix("uprobe_") || $0.hasPrefix("handle_swbp+") }, "\(run.output)")
+            }
+
+            let json = ChildRun.run([tool, "trace", "-s", "--json", "-n", "2", "p:\(name) \(program.path):swtf_target",
+                                     "--", program.path, "3"])
+            let lines = json.output.split(separator: "\n")
+            #expect(lines.count == 2, "\(json.output)")
+            for line in lines {
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
+                let stack = try #require(object["stack"] as? [String], "\(line)")
+                #expect(!stack.isEmpty && stack.allSatisfy(Self.isFrame), "\(line)")
+            }
+            try Self.expectNothingLeft(event: name)
+        }
+    }
 }
