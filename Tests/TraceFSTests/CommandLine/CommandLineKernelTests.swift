@@ -282,4 +282,53 @@ extension KernelSuite.CommandLineTests {
             try Self.expectNothingLeft(event: name)
         }
     }
+
+    // MARK: - funccount on a program's functions
+
+    /// bcc's table as funccount prints it: a blank line, the header, then the rows given.
+    static func funcTable(_ rows: [(String, Int)]) -> String {
+        func padded(_ text: String, _ width: Int, left: Bool) -> String {
+            let fill = String(repeating: " ", count: max(0, width - text.count))
+            return left ? fill + text : text + fill
+        }
+        return "\n" + padded("FUNC", 36, left: false) + " " + padded("COUNT", 8, left: true) + "\n"
+            + rows.map { padded($0.0, 36, left: false) + " " + padded(String($0.1), 8, left: true) + "\n" }.joined()
+    }
+
+    @Test(.enabled(if: KernelFeatures.uprobes && SymbolTestPrograms.available), arguments: [true, false])
+    func funccountExpandsAGlobOverAProgramsFunctions(withPID: Bool) async throws {
+        try await CommandLineTestProgram.with { program in
+            let target = try #require(ChildRun.start([program.path, "3", program.go, "300"], environment: [:]))
+            defer { program.release(); _ = ChildRun.wait(target) }
+            // -p counts the recorded events and ends with the process; without it the kernel's
+            // uprobe_profile counts, until SIGINT.
+            let run = try await Self.runWhenArmed([tool, "funccount", "\(program.path):swtf_*", "-d", "600"]
+                                                    + (withPID ? ["-p", String(target)] : []),
+                                                  event: "swtf_target", release: program.release, ending: withPID ? nil : SIGINT)
+            #expect(run.status == (withPID ? 0 : 130), "\(run.output)")
+            // Fewest first, ties by name; the data object swtf_calls is no function. Piped: no status line.
+            #expect(run.output == Self.funcTable([("swtf_glob_one", 3), ("swtf_target", 3), ("swtf_glob_two", 6)]),
+                    "\(run.output)")
+            try Self.expectNothingLeft(event: "swtf_glob_two")
+        }
+    }
+
+    @Test(.enabled(if: KernelFeatures.uprobes && SymbolTestPrograms.available))
+    func funccountRefusesAProgramGlobAboveTheLimitBeforeProbing() async throws {
+        try await CommandLineTestProgram.with { program in
+            let before = readKernelFile("/sys/kernel/tracing/dynamic_events")
+            let run = ChildRun.run([tool, "funccount", "\(program.path):swtf_*", "--max", "2"])
+            #expect(run.status == 64, "\(run.output)")
+            #expect(run.output.contains("\(program.path):swtf_* matches 3 functions, more than --max 2; narrow the pattern or raise --max"),
+                    "\(run.output)")
+            let none = ChildRun.run([tool, "funccount", "\(program.path):nothing_like_this*"])
+            #expect(none.status == 1, "\(none.output)")
+            #expect(none.output == "tracefs: no function of \(program.path) matches 'nothing_like_this*'; "
+                        + "see 'nm -D \(program.path)' or 'readelf -Ws \(program.path)'\n", "\(none.output)")
+            let missing = ChildRun.run([tool, "funccount", "/nonexistent/swtf-lib.so:mal*"])
+            #expect(missing.status == 1 && missing.output.hasPrefix("tracefs: ") && missing.output.contains("/nonexistent/swtf-lib.so"),
+                    "\(missing.output)")
+            #expect(readKernelFile("/sys/kernel/tracing/dynamic_events") == before)
+        }
+    }
 }
