@@ -130,7 +130,7 @@ final class Follower: Sendable {
         while !done.load(ordering: .acquiring) {
             usleep(10_000)
             let now = monotonicSeconds()
-            let status: String? = now - lastStatus >= 0.25 ? statusLine() : nil
+            let status: String? = now - lastStatus >= 1 ? statusLine() : nil
             if status != nil { lastStatus = now }
             output.flush(status: status)
             if Signals.received != nil || (duration.map { now - start >= $0 } ?? false) {

@@ -331,4 +331,39 @@ extension KernelSuite.CommandLineTests {
             #expect(readKernelFile("/sys/kernel/tracing/dynamic_events") == before)
         }
     }
+
+    // MARK: - The status line
+
+    /// `script` (util-linux) runs a command on a pseudo-terminal and copies what it shows.
+    static let script = "/usr/bin/script"
+
+    /// A shell word: `text` in single quotes.
+    static func quoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: #"'\''"#) + "'" }
+
+    /// The long runs that keep a status line: on libc's getpid (any kernel with uprobes, no
+    /// compiler needed), and funclatency where the kernel has what it needs.
+    static var statusCommands: [[String]] {
+        [["trace", "p:\(uniqueName("status")) \(libc):getpid", "-d", "2.5"], ["funccount", "\(libc):getpid", "-d", "2.5"]]
+            + (KernelFeatures.kprobes && KernelFeatures.synthetic && KernelFeatures.histograms
+                ? [["funclatency", "do_sys_openat2", "-d", "2.5"]] : [])
+    }
+
+    @Test(.enabled(if: KernelFeatures.uprobes && access("/usr/bin/script", X_OK) == 0
+                       && access("/lib/x86_64-linux-gnu/libc.so.6", R_OK) == 0),
+          arguments: statusCommands)
+    func aTerminalShowsAStatusLineThatIsErasedAtTheEnd(arguments: [String]) {
+        let command = ([tool] + arguments).map(Self.quoted).joined(separator: " ")
+        let run = ChildRun.run([Self.script, "-qec", command, "/dev/null"])
+        #expect(run.status == 0, "\(run.output)")
+        let erase = "\r\u{1B}[K"
+        let probes = arguments[0] == "funclatency" ? 2 : 1
+        #expect(run.output.contains(erase + "tracefs: \(probes) probe(s) armed, "), "\(run.output.debugDescription)")
+        #expect(run.output.contains(" lost; Ctrl-C ends"), "\(run.output.debugDescription)")
+        // The last status drawn is erased before the tool ends.
+        let lastStatus = run.output.range(of: "Ctrl-C ends", options: .backwards)
+        #expect(lastStatus.map { run.output[$0.upperBound...].hasPrefix(erase) } == true, "\(run.output.debugDescription)")
+        // The same run piped shows no status.
+        let piped = ChildRun.run([tool] + arguments)
+        #expect(piped.status == 0 && !piped.output.contains("armed") && !piped.output.contains("\u{1B}"), "\(piped.output)")
+    }
 }
