@@ -12,7 +12,13 @@ import Glibc
 /// process caused was recorded before it, so the reader stops at the marker having printed them
 /// all. The other ends (Ctrl-C, `-d`) stop the reading where it is.
 ///
-/// Sendable: the settings never change; the counts and the child's status are atomics.
+/// With `stacks`, each event waits for the `ftrace/kernel_stack` record the kernel writes after it
+/// on the same CPU (the instance's `stacktrace` option) and is printed with it: ` => frame` lines
+/// after the text line, or a `stack` array in the JSON object. An event counts (for `-n`) once it
+/// is printed.
+///
+/// Sendable: the settings never change; the counts and the child's status are atomics, the events
+/// waiting for their stacks are behind a mutex.
 final class Follower: Sendable {
     let session: TraceSession
     let output: Output
@@ -24,15 +30,19 @@ final class Follower: Sendable {
     let watchedPID: Int32?
     /// The command started with `--`, whose exit the watcher reaps.
     let childPID: Int32?
+    /// Symbols for kernel stacks, when each event is printed with its stack.
+    let stacks: KernelStack?
 
     let seen = Atomic<Int>(0)
     let lost = Atomic<Int>(0)
     let childStatus = Atomic<Int32>(-1)
     private let done = Atomic<Bool>(false)
     private let marker: String
+    /// Per CPU, the last event's line, until its stack arrives.
+    private let waitingForStack = Mutex<[Int: String]>([:])
 
     init(session: TraceSession, output: Output, json: Bool, limit: Int?, duration: Double?, probes: Int,
-         watchedPID: Int32?, childPID: Int32?) {
+         watchedPID: Int32?, childPID: Int32?, stacks: KernelStack? = nil) {
         self.session = session
         self.output = output
         self.json = json
@@ -41,6 +51,7 @@ final class Follower: Sendable {
         self.probes = probes
         self.watchedPID = watchedPID
         self.childPID = childPID
+        self.stacks = stacks
         marker = "swtf-end-\(getpid())"
     }
 
@@ -69,6 +80,10 @@ final class Follower: Sendable {
                 isMarker(record) ? .continue : take(record)
             }
         }
+        // Events whose stacks were not recorded (the kernel dropped them) or not read before the end.
+        for (_, line) in waitingForStack.withLock({ $0.sorted { $0.key < $1.key } }) where !limitReached {
+            _ = emit(json ? Self.adding(stack: [], to: line) : line)
+        }
     }
 
     private var limitReached: Bool { limit.map { seen.load(ordering: .relaxed) >= $0 } ?? false }
@@ -78,14 +93,34 @@ final class Follower: Sendable {
         return format.system == "ftrace" && format.name == "print" && record.string("buf")?.hasPrefix(marker) == true
     }
 
-    /// Prints a record (other markers are skipped); stops at the limit.
+    /// Prints a record (other markers are skipped), or with `stacks` keeps it until its stack
+    /// comes; stops at the limit.
     private func take(_ record: borrowing Record) -> IterationAction {
-        if record.format.system == "ftrace" { return .continue }
         if record.lostEventsBefore != 0 { lost.add(max(1, Int(record.lostEventsBefore)), ordering: .relaxed) }
-        output.line(json ? RecordLine.json(record) : RecordLine.text(record))
+        if record.format.system == "ftrace" {
+            guard let stacks, record.format.name == "kernel_stack",
+                  let line = waitingForStack.withLock({ $0.removeValue(forKey: record.cpu) }) else { return .continue }
+            let frames = KernelStack.addresses(record).map(stacks.describe)
+            return emit(json ? Self.adding(stack: frames, to: line) : ([line] + frames.map { " => " + $0 }).joined(separator: "\n"))
+        }
+        let line = json ? RecordLine.json(record) : RecordLine.text(record)
+        guard stacks != nil else { return emit(line) }
+        // An event still waiting on this CPU got no stack: print it without one.
+        let unstacked = waitingForStack.withLock { $0.updateValue(line, forKey: record.cpu) }
+        return unstacked.map { emit(json ? Self.adding(stack: [], to: $0) : $0) } ?? .continue
+    }
+
+    /// Prints `text` as one event; stops at the limit.
+    private func emit(_ text: String) -> IterationAction {
+        output.line(text)
         let count = seen.add(1, ordering: .relaxed).newValue
         if let limit, count >= limit { return .stop }
         return .continue
+    }
+
+    /// A JSON object's text with a `stack` array of strings added as its last member.
+    private static func adding(stack frames: [String], to object: String) -> String {
+        String(object.dropLast()) + ",\"stack\":[" + frames.map(JSONObject.quoted).joined(separator: ",") + "]}"
     }
 
     private func watch() {
@@ -95,7 +130,7 @@ final class Follower: Sendable {
         while !done.load(ordering: .acquiring) {
             usleep(10_000)
             let now = monotonicSeconds()
-            let status: String? = now - lastStatus >= 0.25 ? statusLine() : nil
+            let status: String? = now - lastStatus >= 1 ? statusLine() : nil
             if status != nil { lastStatus = now }
             output.flush(status: status)
             if Signals.received != nil || (duration.map { now - start >= $0 } ?? false) {

@@ -10,24 +10,28 @@ import Glibc
 struct FuncCount: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "funccount",
-        abstract: "Count calls of kernel functions matching a pattern, as bcc's funccount does.",
+        abstract: "Count calls of kernel or user-space functions matching a pattern, as bcc's funccount does.",
         discussion: """
             Each PATTERN is a kernel function or a glob ('vfs_*', '*_openat2'), expanded from tracefs's \
-            available_filter_functions (or /proc/kallsyms); each match gets a kprobe. Without -p the counts \
-            are the kernel's own per-probe hit counters (kprobe_profile): nothing is recorded, every process \
-            counts. With -p, each probe is filtered to the process's threads (those running when it starts) \
+            available_filter_functions (or /proc/kallsyms); each match gets a kprobe. /PATH:PATTERN is a glob \
+            over the functions an executable or shared library defines (its .symtab, or .dynsym when \
+            stripped; aliases at one address count once), each match getting a uprobe. Without -p the counts \
+            are the kernel's own per-probe hit counters (kprobe_profile, uprobe_profile): nothing is \
+            recorded, every process counts. With -p, each probe is filtered to the process's threads (those running when it starts) \
             and its recorded events are counted, since kprobe_profile counts before filters.
 
             Examples:
               tracefs funccount 'vfs_*'
               tracefs funccount 'tcp_*' -i 1 --top 10
               tracefs funccount do_sys_openat2 -p 1234 -d 5
+              tracefs funccount '/usr/lib/x86_64-linux-gnu/libc.so.6:mal*' -p 1234
 
             Ends on Ctrl-C or after -d, printing 'FUNC COUNT' rows of the functions called, fewest \
-            first. With -p it also ends when the process exits.
+            first. With -p it also ends when the process exits. A pattern matching more than --max \
+            functions (1000 by default) is refused before any probe is made.
             """)
 
-    @Argument(help: "Kernel functions or globs, such as 'vfs_*'.")
+    @Argument(help: "Kernel functions or globs, such as 'vfs_*', or /PATH:GLOB in a program or library.")
     var patterns: [String] = []
 
     @OptionGroup var processes: ProcessOptions
@@ -46,23 +50,42 @@ struct FuncCount: AsyncParsableCommand {
         if let interval, interval <= 0 { throw ValidationError("-i takes a number of seconds greater than 0") }
         if max <= 0 { throw ValidationError("--max takes a number greater than 0") }
         if let top, top <= 0 { throw ValidationError("--top takes a number greater than 0") }
-        if patterns.contains(where: { $0.hasPrefix("/") }) {
-            throw ValidationError("user-space patterns (/path:pattern) are not supported yet; use 'tracefs trace' with one probe per function")
+        for pattern in patterns where pattern.hasPrefix("/") {
+            guard let colon = pattern.lastIndex(of: ":"), colon != pattern.index(before: pattern.endIndex) else {
+                throw ValidationError("'\(pattern)': a user-space pattern is /PATH:GLOB, such as '/usr/lib/x86_64-linux-gnu/libc.so.6:mal*'")
+            }
         }
     }
 
     func run() async throws {
         let capabilities = try requireCapabilities()
-        guard capabilities.supports(.kprobe) else {
+        let kernelPatterns = patterns.filter { !$0.hasPrefix("/") }, userPatterns = patterns.filter { $0.hasPrefix("/") }
+        if !kernelPatterns.isEmpty, !capabilities.supports(.kprobe) {
             throw Failure.missing(capabilities.kprobeEvents ? "kprobes allowed (kernel lockdown)" : "kprobe events (CONFIG_KPROBE_EVENTS)")
         }
-        let functions = KernelFunctions.expand(patterns, tracingDirectory: capabilities.tracingDirectory)
-        guard !functions.isEmpty else {
-            printError("tracefs: no kernel function matches \(patterns.map { "'\($0)'" }.joined(separator: ", ")); see available_filter_functions")
+        if !userPatterns.isEmpty, !capabilities.uprobeEvents { throw Failure.missing("uprobe events (CONFIG_UPROBE_EVENTS)") }
+        let kernelFunctions = kernelPatterns.isEmpty ? [] : KernelFunctions.expand(kernelPatterns, tracingDirectory: capabilities.tracingDirectory)
+        if !kernelPatterns.isEmpty, kernelFunctions.isEmpty {
+            printError("tracefs: no kernel function matches \(kernelPatterns.map { "'\($0)'" }.joined(separator: ", ")); see available_filter_functions")
             throw ExitCode(1)
         }
-        guard functions.count <= max else {
-            throw ValidationError("\(patterns.joined(separator: " ")) matches \(functions.count) functions, more than --max \(max); "
+        var userFunctions: [(file: String, function: UserFunction)] = []
+        for pattern in userPatterns {
+            let colon = pattern.lastIndex(of: ":")!
+            let file = String(pattern[..<colon]), glob = String(pattern[pattern.index(after: colon)...])
+            let found: [UserFunction]
+            do { found = try DynamicEvent.userFunctions(in: file, matching: glob) } catch { throw Failure.report(error) }
+            guard !found.isEmpty else {
+                printError("tracefs: no function of \(file) matches '\(glob)'; see 'nm -D \(file)' or 'readelf -Ws \(file)'")
+                throw ExitCode(1)
+            }
+            for function in found where !userFunctions.contains(where: { $0.file == file && $0.function.fileOffset == function.fileOffset }) {
+                userFunctions.append((file, function))
+            }
+        }
+        let functions = kernelFunctions
+        guard functions.count + userFunctions.count <= max else {
+            throw ValidationError("\(patterns.joined(separator: " ")) matches \(functions.count + userFunctions.count) functions, more than --max \(max); "
                 + "narrow the pattern or raise --max")
         }
         let pidFilter = try processes.pidFilter()
@@ -82,6 +105,17 @@ struct FuncCount: AsyncParsableCommand {
                         refused.append((function, error))
                     }
                 }
+                for (file, function) in userFunctions {
+                    var name = EventName.sanitized(function.name)
+                    var suffix = 2
+                    while eventFunctions[name] != nil { name = EventName.sanitized(function.name) + "_\(suffix)"; suffix += 1 }
+                    do throws(TraceFSError) {
+                        try session.uprobe(name, file: file, offset: function.fileOffset)
+                        eventFunctions[name] = function.name
+                    } catch {
+                        refused.append((function.name, error))
+                    }
+                }
                 if let (function, error) = refused.first {
                     guard !eventFunctions.isEmpty else { throw error }
                     printError("tracefs: \(refused.count) function(s) could not be probed, such as \(function): \(error.reason)")
@@ -94,12 +128,13 @@ struct FuncCount: AsyncParsableCommand {
                 }
                 try session.enableAll()
                 if pidFilter == nil { try session.instance.setTracing(on: false) }
-                let status = isatty(STDOUT_FILENO) == 1 && isatty(STDERR_FILENO) == 1
-                if status { printError("tracefs: counting \(eventFunctions.count) function(s); Ctrl-C ends") }
+                let output = Output()
+                defer { output.finish() }
 
                 let counter = Counter(session: session, catalog: catalog, byRecords: pidFilter != nil)
                 let start = monotonicSeconds()
                 var intervalStart = start
+                var lastStatus = 0.0
                 var ended = false
                 while !ended {
                     ended = Signals.sleep(seconds: 0.1)
@@ -108,11 +143,17 @@ struct FuncCount: AsyncParsableCommand {
                     if let pid = processes.pid, !isRunning(pid) { ended = true }
                     try counter.update()
                     if let interval, now - intervalStart >= interval || ended {
-                        print(table(counter.takeInterval(), eventFunctions), terminator: "")
+                        output.text(table(counter.takeInterval(), eventFunctions))
+                        output.flush()
                         intervalStart = now
                     }
+                    if !ended, now - lastStatus >= 1 {
+                        lastStatus = now
+                        output.flush(status: "tracefs: \(eventFunctions.count) probe(s) armed, \(counter.calls) call(s), "
+                                         + "\(counter.lost) lost; Ctrl-C ends")
+                    }
                 }
-                if interval == nil { print(table(counter.takeInterval(), eventFunctions), terminator: "") }
+                if interval == nil { output.text(table(counter.takeInterval(), eventFunctions)) }
             }
         }
         if let signal = Signals.received { throw ExitCode(128 + signal) }
@@ -135,6 +176,10 @@ private final class Counter {
     let catalog: EventCatalog
     let byRecords: Bool
     private var total: [String: UInt64] = [:]
+    /// Events the kernel dropped before they were counted (recorded counting only).
+    private(set) var lost = 0
+    /// Calls counted so far.
+    var calls: UInt64 { total.values.reduce(0, +) }
     private var atIntervalStart: [String: UInt64] = [:]
     private let start: ProbeProfile?
 
@@ -148,16 +193,19 @@ private final class Counter {
     func update() throws {
         if byRecords {
             var seen: [String: UInt64] = [:]
+            var dropped = 0
             try session.instance.readRecords(using: catalog, order: .perCPU) { record in
+                if record.lostEventsBefore != 0 { dropped += max(1, Int(record.lostEventsBefore)) }
                 seen[record.format.name, default: 0] += 1
                 return .continue
             }
             for (name, count) in seen { total[name, default: 0] += count }
+            lost += dropped
         } else {
             let names = Set(session.events.map(\.event))
             var profile = try ProbeProfile.read()
             if let start { profile = profile.difference(since: start) }
-            for hits in profile.kernelProbes where names.contains(hits.event) { total[hits.event] = hits.hits }
+            for hits in profile.kernelProbes + profile.userProbes where names.contains(hits.event) { total[hits.event] = hits.hits }
         }
     }
 

@@ -88,15 +88,26 @@ struct FuncLatency: AsyncParsableCommand {
                 var earlier: HistogramTable?
                 var earlierSums: HistogramTable?
                 var ended = false
+                let output = Output()
+                defer { output.finish() }
+                var lastStatus = 0.0
                 while !ended {
                     ended = Signals.sleep(seconds: 0.1)
                     let now = monotonicSeconds()
                     if let duration, now - start >= duration { ended = true }
+                    if !ended, now - lastStatus >= 1 {
+                        lastStatus = now
+                        // Every call timed so far, and the ones the histograms had no room for.
+                        let sumTable = try sums.read()
+                        output.flush(status: "tracefs: 2 probe(s) armed, \(sumTable.rows.reduce(0) { $0 + $1.hitCount }) call(s), "
+                                         + "\(sumTable.totals.dropped) lost; Ctrl-C ends")
+                    }
                     guard ended || interval.map({ now - intervalStart >= $0 }) == true else { continue }
                     intervalStart = now
                     let table = try latency.read(), sumTable = try sums.read()
-                    print(report(earlier.map { table.difference(since: $0) } ?? table,
-                                 sums: earlierSums.map { sumTable.difference(since: $0) } ?? sumTable))
+                    output.line(report(earlier.map { table.difference(since: $0) } ?? table,
+                                       sums: earlierSums.map { sumTable.difference(since: $0) } ?? sumTable))
+                    output.flush()
                     if interval != nil { (earlier, earlierSums) = (table, sumTable) }
                 }
                 try sums.destroy()

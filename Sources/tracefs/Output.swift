@@ -6,9 +6,11 @@ import Glibc
 
 /// Standard output, buffered, plus a status line on the terminal.
 ///
-/// Lines are collected and written in large writes (every flush, at most 64 KiB apart); on a
-/// terminal (`isatty(1)`) a status line (probes armed, events seen, lost events) is drawn on
-/// standard error below them and redrawn after each flush. Piped, nothing but the lines is written.
+/// Lines are collected and written in large writes (every flush, at most 64 KiB apart). When
+/// standard error is a terminal (`isatty(2)`), a status line (probes armed, events seen, lost
+/// events) is drawn on it, one line rewritten in place (`\r`, then clear to the end of the line),
+/// erased before each write of output and at the end. When standard error is not a terminal,
+/// nothing but the output is written.
 ///
 /// Sendable: everything mutable is behind the mutex; the reading thread appends and the watching
 /// thread flushes.
@@ -23,13 +25,15 @@ final class Output: Sendable {
     let isTerminal: Bool
 
     init() {
-        isTerminal = isatty(STDOUT_FILENO) == 1 && isatty(STDERR_FILENO) == 1
+        isTerminal = isatty(STDERR_FILENO) == 1
     }
 
-    func line(_ text: String) {
+    func line(_ text: String) { self.text(text + "\n") }
+
+    /// Output text as it is (a table that ends with its own newline).
+    func text(_ text: String) {
         let full = state.withLock { state in
             state.pending.append(contentsOf: text.utf8)
-            state.pending.append(0x0A)
             return state.pending.count >= 65536
         }
         if full { flush() }

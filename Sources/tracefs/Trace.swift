@@ -33,7 +33,7 @@ struct ProcessOptions: ParsableArguments {
 struct Trace: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Trace kernel or user-space functions and print each call as trace_pipe does.",
-        usage: "tracefs trace PROBE... [-p PID] [--comm NAME] [--filter EXPR] [-d SECONDS] [-n COUNT] [--json] [-- COMMAND [ARG...]]",
+        usage: "tracefs trace PROBE... [-p PID] [--comm NAME] [--filter EXPR] [-d SECONDS] [-n COUNT] [-s] [--json] [-- COMMAND [ARG...]]",
         discussion: """
             A probe is 'p|r[:[GROUP/]NAME] TARGET [FETCHARGS...]' as in perf-tools' kprobe and uprobe: \
             TARGET is [MODULE:]SYMBOL[+OFFSET] in the kernel, or /PATH:FUNCTION[+OFFSET] or /PATH:0xOFFSET \
@@ -48,10 +48,14 @@ struct Trace: AsyncParsableCommand {
               tracefs trace 'p:/bin/bash:readline' 'r:/bin/bash:readline' -n 10
               tracefs trace 'p:/usr/lib/x86_64-linux-gnu/libc.so.6:malloc size=%di:u64' -p 1234 --filter 'size > 4096'
               tracefs trace 'p:/tmp/prog:0x1139' --json | jq .fields
+              tracefs trace -s 'p:do_sys_openat2' -n 1 -- /bin/true
 
             Lines are 'COMM-PID [CPU] SECONDS.MICROS: EVENT: NAME=VALUE ...'. With --json, one object \
             per line: time, timestamp_ns, cpu, pid, comm, system, event, fields (numbers as numbers, \
-            strings as strings). With '-- COMMAND', only the command and the children it starts are \
+            strings as strings). With -s, each event is followed by its kernel stack, innermost frame first, \
+            in ' => symbol+0xOFFSET/0xSIZE' lines (with --json, a "stack" array of those strings); for a \
+            kprobe it starts at the probed function, for a uprobe it is the kernel's path that ran the \
+            handler (the user-space stack is not read). With '-- COMMAND', only the command and the children it starts are \
             traced, from its first instruction, and the trace ends when it exits (with its status). \
             Exit status: 0; 1 when the kernel refuses (a missing feature, an unknown symbol); 64 for \
             usage errors; 130/143 on SIGINT/SIGTERM.
@@ -73,6 +77,9 @@ struct Trace: AsyncParsableCommand {
 
     @Flag(help: "One JSON object per event.")
     var json = false
+
+    @Flag(name: .customShort("s"), help: "Print the kernel stack of each event (the instance's stacktrace option).")
+    var stacks = false
 
     /// The command after `--` (see ``Entry/command``).
     var command: [String] { Entry.command }
@@ -120,6 +127,9 @@ struct Trace: AsyncParsableCommand {
                         try session.instance.setFilter(restriction, system: session.group, event: name, catalog: catalog)
                     }
                 }
+                // Symbols first: /proc/kallsyms takes a moment to read, and no event may wait on it.
+                let kernelStack = stacks ? KernelStack() : nil
+                if stacks { try session.instance.setOption(.stacktrace, enabled: true) }
                 if !command.isEmpty {
                     child = try GatedChild(command)
                     try session.instance.setEventPIDs([child!.pid], followingForks: true)
@@ -128,7 +138,7 @@ struct Trace: AsyncParsableCommand {
                 child?.release()
                 let follower = Follower(session: session, output: Output(), json: json, limit: count,
                                         duration: processes.duration, probes: specs.count,
-                                        watchedPID: processes.pid, childPID: child?.pid)
+                                        watchedPID: processes.pid, childPID: child?.pid, stacks: kernelStack)
                 try follower.run(catalog: catalog)
                 let status = follower.childStatus.load(ordering: .relaxed)
                 return status >= 0 ? status : nil

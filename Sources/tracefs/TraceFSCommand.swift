@@ -18,6 +18,10 @@ struct TraceFSCommand: AsyncParsableCommand {
 
             Start with 'tracefs doctor' to see what this kernel supports.
 
+            When standard error is a terminal, trace, funccount and funclatency keep a status line on it \
+            (probes armed, events seen, lost events), rewritten about once a second and erased before \
+            output and at the end; piped, nothing but the output is written.
+
             Exit status: 0 on success; 1 when the kernel refuses or lacks a feature (the message says \
             which, and what to do); 64 for a usage error; 130 or 143 when ended by SIGINT or SIGTERM \
             (after printing what was counted); with '-- COMMAND', the command's own status.

@@ -12,7 +12,13 @@ import Musl
 enum EventDefinitions {
     /// The id in `events/<system>/<name>/id`, or `nil` when the event does not exist (any more).
     static func id(system: String, name: String, in directory: String) -> Int32? {
-        KernelFile.read("\(directory)/events/\(system)/\(name)/id")?.split(separator: "\n").first.flatMap { Int32($0) }
+        if let text = KernelFile.read("\(directory)/events/\(system)/\(name)/id") {
+            return text.split(separator: "\n").first.flatMap { Int32($0) }
+        }
+        // ftrace's own records (kernel_stack, user_stack, function...) have no id file, only a
+        // format file whose second line is "ID: 4".
+        guard let format = KernelFile.read("\(directory)/events/\(system)/\(name)/format") else { return nil }
+        return format.split(separator: "\n").prefix(3).first { $0.hasPrefix("ID: ") }.flatMap { Int32($0.dropFirst(4)) }
     }
 
     /// The format of `system/name`, parsed from its `format` file by libtraceevent.
