@@ -95,9 +95,7 @@ struct FuncCount: AsyncParsableCommand {
                 var eventFunctions: [String: String] = [:]
                 var refused: [(String, TraceFSError)] = []
                 for function in functions {
-                    var name = EventName.sanitized(function)
-                    var suffix = 2
-                    while eventFunctions[name] != nil { name = EventName.sanitized(function) + "_\(suffix)"; suffix += 1 }
+                    let name = Self.eventName(function, index: eventFunctions.count + refused.count)
                     do throws(TraceFSError) {
                         try session.kprobe(name, address: function)
                         eventFunctions[name] = function
@@ -106,9 +104,7 @@ struct FuncCount: AsyncParsableCommand {
                     }
                 }
                 for (file, function) in userFunctions {
-                    var name = EventName.sanitized(function.name)
-                    var suffix = 2
-                    while eventFunctions[name] != nil { name = EventName.sanitized(function.name) + "_\(suffix)"; suffix += 1 }
+                    let name = Self.eventName(function.name, index: eventFunctions.count + refused.count)
                     do throws(TraceFSError) {
                         try session.uprobe(name, file: file, offset: function.fileOffset)
                         eventFunctions[name] = function.name
@@ -167,6 +163,14 @@ struct FuncCount: AsyncParsableCommand {
         var text = "\n" + "FUNC".padding(toLength: 36) + " " + "COUNT".leftPadding(toLength: 8) + "\n"
         for row in rows { text += row.function.padding(toLength: 36) + " " + String(row.count).leftPadding(toLength: 8) + "\n" }
         return text
+    }
+
+    /// The event name of the probe on the `index`th function: the function's name, then the index
+    /// and this process's pid. kprobe_profile and uprobe_profile name events without their group,
+    /// so two funccounts (or another tool) probing one function must not share an event name.
+    static func eventName(_ function: String, index: Int) -> String {
+        let suffix = "_\(index)_\(getpid())"
+        return String(EventName.sanitized(function).prefix(EventName.maximumLength - suffix.utf8.count)) + suffix
     }
 }
 

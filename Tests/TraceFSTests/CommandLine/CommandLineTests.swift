@@ -114,9 +114,12 @@ extension KernelSuite {
             let running = try #require(CapturedRun(arguments))
             var armed = false
             for _ in 0..<6000 where !armed {
-                let probe = try DynamicEvent.all().first { $0.event == event && $0.system.hasPrefix("swtf_\(running.pid)_") }
+                // funccount names its events `<function>_<index>_<pid>`.
+                let probe = try DynamicEvent.all().first {
+                    ($0.event == event || $0.event.hasPrefix(event + "_")) && $0.system.hasPrefix("swtf_\(running.pid)_")
+                }
                 if let probe {
-                    let enable = "/sys/kernel/tracing/instances/\(probe.system)/events/\(probe.system)/\(event)/enable"
+                    let enable = "/sys/kernel/tracing/instances/\(probe.system)/events/\(probe.system)/\(probe.event)/enable"
                     armed = readText(enable)?.hasPrefix("1") == true
                 }
                 if !armed { try await Task.sleep(for: .milliseconds(50)) }
