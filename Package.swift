@@ -6,7 +6,6 @@ let package = Package(
     products: [
         .library(name: "TraceFS", targets: ["TraceFS"]),
         .executable(name: "exec-open", targets: ["exec-open"]),
-        .executable(name: "tracefs-reap", targets: ["tracefs-reap"]),
         .executable(name: "tracefs", targets: ["tracefs"]),
     ],
     dependencies: [
@@ -32,13 +31,6 @@ let package = Package(
         ),
         .executableTarget(
             name: "exec-open",
-            dependencies: [
-                "TraceFS",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
-        ),
-        .executableTarget(
-            name: "tracefs-reap",
             dependencies: [
                 "TraceFS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

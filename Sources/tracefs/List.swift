@@ -56,7 +56,7 @@ struct List: AsyncParsableCommand {
     }
 }
 
-/// Removes what dead sessions left behind (what `tracefs-reap` does).
+/// Removes what dead sessions left behind (``TraceSession/removeOrphans()``).
 struct Reap: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Remove probes and instances left by swift-tracefs sessions whose process is gone.",
@@ -66,8 +66,7 @@ struct Reap: AsyncParsableCommand {
 
             Sessions name their group and instance swtf_<pid>_<start time>_<n>. A name whose process \
             (that pid with that start time) no longer runs is an orphan, as after 'kill -9' of a \
-            tracefs command. Other tools' events, and sessions still running, are left alone. The same \
-            as the 'tracefs-reap' program.
+            tracefs command. Other tools' events, and sessions still running, are left alone.
             """)
 
     func run() async throws {

@@ -22,7 +22,7 @@ extension TraceSession {
     /// held belongs to a live session; one without an instance of that name cannot be proved dead
     /// and is reported as ``OrphanReport/undecided``.
     ///
-    /// Use it (or the `tracefs-reap` command) after a process was killed with SIGKILL; SIGINT and
+    /// Use it (or the `tracefs reap` command) after a process was killed with SIGKILL; SIGINT and
     /// SIGTERM end sessions by themselves (``endsOnTerminationSignals``).
     ///
     /// - Returns: What was removed.

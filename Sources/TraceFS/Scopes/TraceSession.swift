@@ -47,7 +47,7 @@ public final class TraceSession {
     /// the signal then ends the process as it would have (exit status 128 + signal). A program that
     /// handles or ignores these signals itself keeps its own handling and should end its sessions
     /// on its own path; so should one that sets this to `false`. SIGKILL cannot be caught: use
-    /// ``removeOrphans()`` or `tracefs-reap` after it.
+    /// ``removeOrphans()`` or `tracefs reap` after it.
     public static var endsOnTerminationSignals: Bool {
         get { TerminationCleanup.isEnabled.load(ordering: .relaxed) }
         set { TerminationCleanup.isEnabled.store(newValue, ordering: .relaxed) }
