@@ -1,5 +1,5 @@
 import Synchronization
-import TraceFS
+@_spi(Tools) import TraceFS
 
 #if canImport(Glibc)
 import Glibc
@@ -39,7 +39,7 @@ final class Follower: Sendable {
     private let done = Atomic<Bool>(false)
     private let marker: String
     /// Per CPU, the last event's line, until its stack arrives.
-    private let waitingForStack = Mutex<[Int: String]>([:])
+    private let waitingForStack = PthreadMutex<[Int: String]>([:])
 
     init(session: TraceSession, output: Output, json: Bool, limit: Int?, duration: Double?, probes: Int,
          watchedPID: Int32?, childPID: Int32?, stacks: KernelStack? = nil) {

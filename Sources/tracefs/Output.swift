@@ -1,4 +1,4 @@
-import Synchronization
+@_spi(Tools) import TraceFS
 
 #if canImport(Glibc)
 import Glibc
@@ -12,8 +12,9 @@ import Glibc
 /// erased before each write of output and at the end. When standard error is not a terminal,
 /// nothing but the output is written.
 ///
-/// Sendable: everything mutable is behind the mutex; the reading thread appends and the watching
-/// thread flushes.
+/// Sendable: everything mutable is behind the mutex (a `PthreadMutex`: ThreadSanitizer does not
+/// model `Mutex`'s futex and reported this lock's sections as a race); the reading thread appends
+/// and the watching thread flushes.
 final class Output: Sendable {
     private struct State {
         var pending: [UInt8] = []
@@ -21,7 +22,7 @@ final class Output: Sendable {
         var statusShown = false
     }
 
-    private let state = Mutex(State())
+    private let state = PthreadMutex(State())
     let isTerminal: Bool
 
     init() {

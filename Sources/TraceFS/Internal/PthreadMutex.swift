@@ -8,12 +8,14 @@ import Musl
 ///
 /// Swift's `Mutex` waits on a futex that ThreadSanitizer (Swift 6.3, Linux) does not model, so it
 /// reports a race between two sections that the `Mutex` does serialise; `make check` fails on such
-/// reports. Locks that several threads contend for in the tests use this one instead.
-final class PthreadMutex<Value> {
+/// reports. Locks that several threads contend for in the tests use this one instead, as do the
+/// package's own tools (`@_spi(Tools)`: not part of the library's API).
+@_spi(Tools)
+public final class PthreadMutex<Value> {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private var value: Value
 
-    init(_ value: Value) {
+    public init(_ value: Value) {
         self.value = value
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
@@ -27,7 +29,7 @@ final class PthreadMutex<Value> {
     }
 
     /// Runs `body` with the value while no other thread holds the lock. Not reentrant.
-    func withLock<Result, Failure: Error>(_ body: (inout Value) throws(Failure) -> Result) throws(Failure) -> Result {
+    public func withLock<Result, Failure: Error>(_ body: (inout Value) throws(Failure) -> Result) throws(Failure) -> Result {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body(&value)
