@@ -54,7 +54,7 @@ test: deps mount-tracefs
 	  count=$$(grep -a -o 'Test run with [0-9]* tests\? in [0-9]* suites\? passed' $$log | tail -1 | awk '{print $$4}'); \
 	  total=$$((total + $${count:-0})); \
 	done; \
-	echo "make test: host, ASan, TSan, stock-kernel guest and lockdown guest runs all passed"; \
+	echo "make test: host, exporter, ASan, TSan and the stock-kernel, lockdown and exporter guest runs all passed"; \
 	echo "tests: $$total passed, 0 failed"
 
 ## The suites on this machine's kernel; fails when dynamic_events or instances differ afterwards.

@@ -18,6 +18,8 @@
 ///     return total
 /// }
 /// ```
+///
+/// Sendable: a name, a layout of plain values, and an ``EventFormat``, which never changes.
 public struct FieldHandle: Sendable, CustomStringConvertible {
     /// The field's name.
     public let name: String
