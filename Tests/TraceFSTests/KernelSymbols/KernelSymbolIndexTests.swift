@@ -1,7 +1,7 @@
 import Dispatch
 import Foundation
 import Testing
-@testable import TraceFS
+@_spi(Tools) @testable import TraceFS
 
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,6 @@
 import CTraceFS
 import Testing
-@testable import TraceFS
+@_spi(Tools) @testable import TraceFS
 
 #if canImport(Glibc)
 import Glibc

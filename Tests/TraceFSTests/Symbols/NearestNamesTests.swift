@@ -1,5 +1,5 @@
 import Testing
-@testable import TraceFS
+@_spi(Tools) @testable import TraceFS
 
 /// The "similar names" of a symbol that is not found: by edit distance, or a shared prefix.
 @Suite struct NearestNamesTests {

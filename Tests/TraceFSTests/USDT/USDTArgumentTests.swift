@@ -1,5 +1,5 @@
 import Testing
-@testable import TraceFS
+@_spi(Tools) @testable import TraceFS
 
 /// Each form of a `sys/sdt.h` argument, parsed and translated to a fetch argument, without a
 /// kernel or a file.

@@ -1,5 +1,5 @@
 import Testing
-@testable import TraceFS
+@_spi(Tools) @testable import TraceFS
 
 #if canImport(Glibc)
 import Glibc
