@@ -64,19 +64,23 @@ public final class EventCatalog {
         try handleLock.withLock { _ throws(Failure) in try body(handle) }
     }
 
-    /// Loads the formats of every local event, or of the events of `systems`.
+    /// Loads the formats of every local event, or of the events of `systems`: the same as
+    /// ``local(systems:)``.
     ///
     /// - Parameter systems: The systems to load, or `nil` for all (slower: a kernel has
-    ///   thousands of events).
+    ///   thousands of events). A ``TraceSession``'s ``TraceSession/catalog(otherSystems:)`` loads
+    ///   just its own events.
     /// - Throws: ``TraceFSError``: `notMounted` or `permissionDenied` when tracefs cannot be
     ///   read, `notFound` when none of `systems` exists.
-    ///
-    /// The corresponding C functions are `tracefs_local_events` and `tracefs_local_events_system`.
-    public static func local(systems: [String]? = nil) throws(TraceFSError) -> EventCatalog {
+    public convenience init(systems: [String]? = nil) throws(TraceFSError) {
         let operation = "load the formats of " + (systems.map { "the \($0.joined(separator: ", ")) events" } ?? "all events")
         let input = ProbeInput(operation: operation)
         for system in systems ?? [] { try input.name(system, as: "system") }
         let directory = try TracingDirectory.path(for: operation)
+        for system in systems ?? [] where !KernelFile.isDirectory("\(directory)/events/\(system)") {
+            throw TraceFSError(.notFound, operation: operation,
+                               reason: "there is no event system '\(system)'; create its events first")
+        }
         let handle: OpaquePointer? = withClearedErrno {
             guard let systems else { return tracefs_local_events(directory) }
             return withCStringArray(systems) { tracefs_local_events_system(directory, $0) }
@@ -89,14 +93,19 @@ public final class EventCatalog {
                 function: systems == nil ? "tracefs_local_events" : "tracefs_local_events_system",
                 errno: reportableErrno(error))
         }
-        let catalog = EventCatalog(handle: handle, tracingDirectory: directory)
-        if let systems {
-            for system in systems where !KernelFile.isDirectory("\(directory)/events/\(system)") {
-                throw TraceFSError(.notFound, operation: operation,
-                                   reason: "there is no event system '\(system)'; create its events first")
-            }
-        }
-        return catalog
+        self.init(handle: handle, tracingDirectory: directory)
+    }
+
+    /// Loads the formats of every local event, or of the events of `systems`.
+    ///
+    /// - Parameter systems: The systems to load, or `nil` for all (slower: a kernel has
+    ///   thousands of events).
+    /// - Throws: ``TraceFSError``: `notMounted` or `permissionDenied` when tracefs cannot be
+    ///   read, `notFound` when none of `systems` exists.
+    ///
+    /// The corresponding C functions are `tracefs_local_events` and `tracefs_local_events_system`.
+    public static func local(systems: [String]? = nil) throws(TraceFSError) -> EventCatalog {
+        try EventCatalog(systems: systems)
     }
 
     /// The format of `system/name`: as loaded, or learned from the event's `format` file when the

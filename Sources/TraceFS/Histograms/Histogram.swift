@@ -61,7 +61,7 @@ public final class Histogram: CustomStringConvertible {
     ///   - event: The event.
     ///   - keys: One or more keys (at most three fields plus a stack trace make sense).
     ///   - values: Numeric fields to sum per key.
-    ///   - sortedBy: Up to two sort keys: `hitcount`, a value, or a key's field (without its modifier).
+    ///   - sortKeys: Up to two sort keys: `hitcount`, a value, or a key's field (without its modifier).
     ///   - name: A name, so that other triggers can refer to it.
     ///   - filter: Count only events for which it holds.
     ///   - catalog: The event formats; `nil` loads those of `system`.

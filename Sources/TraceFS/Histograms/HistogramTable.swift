@@ -31,8 +31,10 @@ public struct HistogramTable: Sendable, Hashable {
 
     /// Parses every histogram in the text of a `hist` file (an event may have several triggers).
     ///
-    /// - Parameter stringFields: Fields known to be strings, so that a string key made only of
-    ///   digits is not taken for a number.
+    /// - Parameters:
+    ///   - text: The whole text of a `hist` file, as the kernel printed it.
+    ///   - stringFields: Fields known to be strings, so that a string key made only of digits is
+    ///     not taken for a number.
     /// - Throws: ``TraceFSError`` with `decodingFailed` naming the line that does not fit.
     public static func parseAll(_ text: String, stringFields: Set<String> = []) throws(TraceFSError) -> [HistogramTable] {
         var parser = HistogramParser(lines: text.split(separator: "\n", omittingEmptySubsequences: false),

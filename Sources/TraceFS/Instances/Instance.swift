@@ -42,6 +42,13 @@ public final class Instance: CustomStringConvertible {
         }
     }
 
+    /// An instance is a kernel object, so there is no plain initializer: say whether to create
+    /// it, open an existing one, or use the top-level instance.
+    @available(*, unavailable, message: """
+        an instance is a kernel directory: use Instance.create(named:) (creates it, or opens it when it exists),         Instance.open(named:) (an existing one), Instance.withTemporary(named:_:) (removed at the end of a scope),         Instance.top, or a TraceSession's instance
+        """)
+    public convenience init(name: String) { fatalError("unavailable") }
+
     /// The top-level instance: the tracing directory itself.
     public static var top: Instance {
         get throws(TraceFSError) {
